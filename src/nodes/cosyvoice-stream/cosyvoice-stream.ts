@@ -1,0 +1,42 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { CosyVoiceTaskParams } from '../../dashscope/cosyvoice';
+import { CosyVoiceEngine } from '../../speech/cosyvoice-engine';
+import { resolveCosyVoiceParams, type CosyVoiceNodeProps } from '../../speech/cosyvoice-settings';
+import { attachSynthesis, type InputMode } from '../shared/synthesis-node';
+
+interface CosyVoiceStreamDef extends NodeDef, CosyVoiceNodeProps {
+  config: string;
+  input: InputMode;
+}
+
+const OVERRIDES = ['voice', 'instruction', 'rate', 'pitch', 'volume'] as const;
+
+export = function registerCosyVoiceStream(RED: NodeAPI): void {
+  function CosyVoiceStream(this: Node, def: CosyVoiceStreamDef): void {
+    RED.nodes.createNode(this, def);
+    const props: CosyVoiceNodeProps = def;
+    // The node's own settings are checked once, at deploy; messages without overrides reuse them.
+    let defaults: CosyVoiceTaskParams | undefined;
+    let defaultsError: Error | undefined;
+    try {
+      defaults = resolveCosyVoiceParams(props);
+    } catch (err) {
+      defaultsError = err as Error;
+    }
+    attachSynthesis<CosyVoiceTaskParams>(RED, this, def.config, def.input === 'stream' ? 'stream' : 'utterance', {
+      resolve: (msg) => {
+        if (OVERRIDES.some((k) => msg[k] !== undefined)) {
+          return resolveCosyVoiceParams(props, { voice: msg.voice, instruction: msg.instruction, rate: msg.rate, pitch: msg.pitch, volume: msg.volume });
+        }
+        if (defaultsError) throw defaultsError;
+        return defaults as CosyVoiceTaskParams;
+      },
+      createEngine: (manager) => new CosyVoiceEngine(manager),
+      warmsCosyVoice: true,
+      speakingLabel: (p) => p.voice,
+      settingsError: defaultsError,
+    });
+  }
+
+  RED.nodes.registerType('cosyvoice-stream', CosyVoiceStream);
+};

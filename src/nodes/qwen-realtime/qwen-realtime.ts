@@ -1,0 +1,46 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { QwenEngine } from '../../speech/qwen-engine';
+import { resolveQwenSettings, type QwenNodeProps, type QwenUtteranceSettings } from '../../speech/qwen-settings';
+import type { Message } from '../../speech/utterance';
+import { attachSynthesis, type InputMode } from '../shared/synthesis-node';
+
+interface QwenRealtimeDef extends NodeDef, QwenNodeProps {
+  config: string;
+  input: InputMode;
+}
+
+/** Message properties that override a blank node field; rate and pitch use the same names as cosyvoice-stream. */
+const OVERRIDES = ['voice', 'instructions', 'rate', 'pitch', 'volume', 'languageType'] as const;
+
+function overridesOf(msg: Message) {
+  return { voice: msg.voice, instructions: msg.instructions, speechRate: msg.rate, pitchRate: msg.pitch, volume: msg.volume, languageType: msg.languageType };
+}
+
+export = function registerQwenRealtime(RED: NodeAPI): void {
+  function QwenRealtime(this: Node, def: QwenRealtimeDef): void {
+    RED.nodes.createNode(this, def);
+    const props: QwenNodeProps = def;
+    let defaults: QwenUtteranceSettings | undefined;
+    let defaultsError: Error | undefined;
+    try {
+      defaults = resolveQwenSettings(props);
+    } catch (err) {
+      defaultsError = err as Error;
+    }
+    attachSynthesis<QwenUtteranceSettings>(RED, this, def.config, def.input === 'stream' ? 'stream' : 'utterance', {
+      resolve: (msg) => {
+        if (OVERRIDES.some((k) => msg[k] !== undefined)) return resolveQwenSettings(props, overridesOf(msg));
+        if (defaultsError) throw defaultsError;
+        return defaults as QwenUtteranceSettings;
+      },
+      createEngine: (manager) => new QwenEngine(manager),
+      prewarm: (config) => {
+        if (defaults && config.manager && config.keepWarm) config.manager.prewarmQwen(defaults.model, defaults.session);
+      },
+      speakingLabel: (s) => s.session.voice,
+      settingsError: defaultsError,
+    });
+  }
+
+  RED.nodes.registerType('qwen-realtime', QwenRealtime);
+};

@@ -1,0 +1,207 @@
+import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
+import type { ConnectionManager, ConnectionState, ManagerUser } from '../../connection/connection-manager';
+import type { DashScopeError } from '../../dashscope/errors';
+import { InputError } from '../../speech/input-error';
+import { SpeechQueue, type SpeechEngine } from '../../speech/speech-queue';
+import { Utterance, type Message, type UtteranceOutput } from '../../speech/utterance';
+import type { TtsConfigNode } from '../tts-config/types';
+
+export type InputMode = 'utterance' | 'stream';
+
+export interface SynthesisBinding<Settings> {
+  /** The settings for an utterance that starts with this message (throws InputError). */
+  resolve(msg: Message): Settings;
+  createEngine(manager: ConnectionManager): SpeechEngine<Settings>;
+  /** Registering asks the manager to keep a CosyVoice socket warm (when the config says keepWarm). */
+  warmsCosyVoice?: boolean;
+  /** Called once the node is registered with its config, e.g. to pre-warm a session. */
+  prewarm?(config: TtsConfigNode): void;
+  /** The node's own settings are invalid: shown at deploy so it is not discovered at the first alert. */
+  settingsError?: Error;
+  /** A short status label for an utterance being spoken. */
+  speakingLabel?(settings: Settings): string;
+}
+
+type SendFn = (msg: Message | (Message | null)[]) => void;
+type DoneFn = (err?: Error) => void;
+
+/** Properties that steer this node and must not travel on into the audio messages. */
+const CONTROL_KEYS = ['payload', 'parts', 'complete', 'stop', 'error', '_error'];
+
+function baseMessage(msg: Message): Message {
+  const base: Message = { ...msg };
+  for (const key of CONTROL_KEYS) delete base[key];
+  return base;
+}
+
+const STATE_STATUS: Record<ConnectionState, NodeStatus> = {
+  idle: { fill: 'grey', shape: 'ring', text: 'ready' },
+  connecting: { fill: 'yellow', shape: 'ring', text: 'connecting' },
+  connected: { fill: 'green', shape: 'dot', text: 'ready' },
+  retrying: { fill: 'yellow', shape: 'ring', text: 'reconnecting' },
+  'auth-failed': { fill: 'red', shape: 'ring', text: 'invalid API key' },
+  closed: {},
+};
+
+function shortError(err: Error): string {
+  const code = (err as Partial<DashScopeError>).code;
+  const text = code && code !== 'InvalidSetting' && code !== 'InvalidInput' ? `${code}: ${err.message}` : err.message;
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * The Node-RED side of a synthesis node: messages in, utterances queued, audio and events out,
+ * status kept honest. Everything protocol-specific lives in the binding.
+ */
+export function attachSynthesis<Settings>(
+  RED: NodeAPI,
+  node: Node,
+  configId: string,
+  inputMode: InputMode,
+  binding: SynthesisBinding<Settings>,
+): void {
+  const config = RED.nodes.getNode(configId) as TtsConfigNode | null;
+  if (!config) {
+    node.status({ fill: 'red', shape: 'ring', text: 'no tts-config selected' });
+    node.on('input', (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
+      done(new InputError('NoConfig', 'select a tts-config node'));
+      void msg;
+    });
+    return;
+  }
+  if (!config.manager) {
+    const reason = config.configError ?? 'the tts-config node is not usable';
+    node.status({ fill: 'red', shape: 'ring', text: reason.length > 60 ? `${reason.slice(0, 57)}...` : reason });
+    node.on('input', (_msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => done(new InputError('ConfigError', reason)));
+    return;
+  }
+
+  let connection: ConnectionState = 'idle';
+  let lastError: string | undefined = binding.settingsError ? shortError(binding.settingsError) : undefined;
+  if (binding.settingsError) node.error(binding.settingsError.message);
+  const showIdle = (): void => {
+    if (lastError) node.status({ fill: 'red', shape: 'ring', text: lastError });
+    else node.status(STATE_STATUS[connection]);
+  };
+  const queue = new SpeechQueue<Settings>(binding.createEngine(config.manager), (state, utterance) => {
+    if (state === 'speaking' && utterance) {
+      const label = binding.speakingLabel?.(utterance.settings);
+      node.status({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
+    } else showIdle();
+  });
+  const user: ManagerUser = {
+    id: node.id,
+    onConnectionState: (state: ConnectionState, err?: DashScopeError) => {
+      connection = state;
+      if (state === 'auth-failed') lastError = 'invalid API key';
+      else if (state === 'retrying' && err) node.status({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
+      if (!queue.speaking) showIdle();
+    },
+  };
+  config.register(user, { prewarmCosyVoice: binding.warmsCosyVoice === true });
+  binding.prewarm?.(config);
+
+  let streaming: Utterance<Settings> | undefined;
+  let streamingDones: DoneFn[] = [];
+
+  function fail(err: Error, done: DoneFn): void {
+    lastError = shortError(err);
+    node.status({ fill: 'red', shape: 'ring', text: lastError });
+    done(err);
+  }
+
+  function outputFor(send: SendFn, firstDone: DoneFn): UtteranceOutput & { dones: DoneFn[] } {
+    const dones: DoneFn[] = [firstDone];
+    const output: UtteranceOutput & { dones: DoneFn[] } = {
+      dones,
+      audio: (m) => send([m, null]),
+      event: (m) => send([null, m]),
+      complete: (err) => {
+        if (err) {
+          lastError = shortError(err);
+          node.status({ fill: 'red', shape: 'ring', text: lastError });
+        } else lastError = undefined;
+        // Report a failure once, on the message that started the utterance; the rest just complete.
+        dones.forEach((d, i) => d(i === 0 ? err : undefined));
+        dones.length = 0;
+        // A stream whose utterance ended early (failed or stopped): later tokens start a new one.
+        if (streaming?.output === output) streaming = undefined;
+      },
+    };
+    return output;
+  }
+
+  node.on('input', (raw: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
+    const msg = raw as unknown as Message;
+    if (msg.stop === true) {
+      queue.stop();
+      streaming = undefined;
+      if (msg.payload === undefined || msg.payload === null || msg.payload === '') {
+        done();
+        return;
+      }
+    }
+    const payload = msg.payload;
+    const complete = msg.complete === true;
+    if (typeof payload !== 'string' && !(inputMode === 'stream' && complete && (payload === undefined || payload === null))) {
+      const got = payload === null ? 'null' : Buffer.isBuffer(payload) ? 'a Buffer' : Array.isArray(payload) ? 'an array' : typeof payload;
+      fail(new InputError('InvalidInput', `msg.payload must be a string of text to speak (got ${got})`), done);
+      return;
+    }
+    const text = typeof payload === 'string' ? payload : '';
+
+    if (inputMode === 'stream') {
+      if (!streaming) {
+        if (text.trim() === '') {
+          if (complete) node.warn('a stream ended without any text: nothing to speak');
+          done();
+          return;
+        }
+        let settings: Settings;
+        try {
+          settings = binding.resolve(msg);
+        } catch (err) {
+          fail(err as Error, done);
+          return;
+        }
+        const output = outputFor(send, done);
+        streamingDones = output.dones;
+        streaming = new Utterance(settings, baseMessage(msg), output);
+        streaming.append(text);
+        queue.submit(streaming);
+      } else {
+        streamingDones.push(done);
+        streaming.append(text);
+      }
+      if (complete) {
+        streaming.end();
+        streaming = undefined;
+      }
+      return;
+    }
+
+    if (text.trim() === '') {
+      node.warn('empty text: nothing to speak (not sent to the service)');
+      done();
+      return;
+    }
+    let settings: Settings;
+    try {
+      settings = binding.resolve(msg);
+    } catch (err) {
+      fail(err as Error, done);
+      return;
+    }
+    const utterance = new Utterance(settings, baseMessage(msg), outputFor(send, done));
+    utterance.append(text);
+    utterance.end();
+    queue.submit(utterance);
+  });
+
+  node.on('close', (removed: boolean, done: () => void) => {
+    queue.close();
+    streaming = undefined;
+    config.deregister(user, removed);
+    done();
+  });
+}

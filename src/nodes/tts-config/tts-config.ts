@@ -1,0 +1,57 @@
+import type { NodeAPI } from 'node-red';
+import { ConnectionManager } from '../../connection/connection-manager';
+import { EndpointError, resolveEndpoints, type Region } from '../../dashscope/endpoints';
+import { registerCatalogEndpoint } from './catalog-endpoint';
+import type { TtsConfigCredentials, TtsConfigDef, TtsConfigNode } from './types';
+
+const REGIONS: readonly Region[] = ['beijing', 'singapore', 'custom'];
+
+export = function registerTtsConfig(RED: NodeAPI): void {
+  function TtsConfig(this: TtsConfigNode, def: TtsConfigDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    node.region = REGIONS.includes(def.region) ? def.region : 'beijing';
+    node.manager = undefined;
+    node.keepWarm = def.keepWarm === true;
+    node.configError = undefined;
+
+    // The key lives only in credentials (or the environment); it is never copied anywhere else.
+    const apiKey = (node.credentials?.apiKey || process.env.DASHSCOPE_API_KEY || '').trim();
+    const allowInsecure = (RED.settings as unknown as Record<string, unknown>).ttsConfigAllowInsecureEndpoint === true;
+    try {
+      const endpoints = resolveEndpoints({ region: node.region, endpoint: def.endpoint, allowInsecure });
+      if (!apiKey) {
+        node.configError = 'no API key: set it in the tts-config node or in DASHSCOPE_API_KEY';
+      } else {
+        node.manager = new ConnectionManager({
+          endpoints,
+          credentials: { apiKey, workspace: (def.workspace || '').trim() || undefined },
+          keepWarm: def.keepWarm === true,
+        });
+      }
+    } catch (err) {
+      node.configError = err instanceof EndpointError ? err.message : 'invalid endpoint settings';
+    }
+    if (node.configError) node.warn(node.configError);
+
+    node.register = (user, options) => {
+      node.manager?.register(user, options);
+    };
+    node.deregister = (user, removed) => {
+      node.manager?.deregister(user, removed);
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const manager = node.manager;
+      node.manager = undefined;
+      if (!manager) {
+        done();
+        return;
+      }
+      manager.close().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType<TtsConfigNode, TtsConfigDef, unknown, TtsConfigCredentials>('tts-config', TtsConfig, { credentials: { apiKey: { type: 'password' } } });
+  registerCatalogEndpoint(RED);
+};

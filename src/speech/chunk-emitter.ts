@@ -1,0 +1,58 @@
+import type { AudioFormat } from '../dashscope/cosyvoice';
+import type { Message, Utterance } from './utterance';
+
+/** msg.audio: what a player needs to open a device. */
+export interface AudioDescriptor {
+  format: AudioFormat;
+  sampleRate: number;
+  channels: 1;
+  bitDepth?: 16;
+}
+
+export function describeAudio(format: AudioFormat, sampleRate: number): AudioDescriptor {
+  return format === 'pcm' || format === 'wav' ? { format, sampleRate, channels: 1, bitDepth: 16 } : { format, sampleRate, channels: 1 };
+}
+
+const WAV_HEADER_BYTES = 44;
+
+/** Playing time of the audio bytes received, where the format allows computing it. */
+export function durationMs(audio: AudioDescriptor, bytes: number): number | undefined {
+  if (audio.format === 'pcm') return (bytes / 2 / audio.sampleRate) * 1000;
+  if (audio.format === 'wav') return (Math.max(0, bytes - WAV_HEADER_BYTES) / 2 / audio.sampleRate) * 1000;
+  return undefined;
+}
+
+/**
+ * Turns audio frames into output messages the moment they arrive. Each chunk is the frame's own
+ * Buffer (never copied); the input message's properties travel with it; msg.parts lets a core
+ * join node rebuild the utterance. The end is only known after the last frame, so the end marker
+ * is a final zero-length chunk carrying parts.count.
+ */
+export class ChunkEmitter {
+  private index = 0;
+  bytes = 0;
+  firstAudioAt: number | undefined;
+
+  constructor(
+    private readonly utterance: Utterance<unknown>,
+    readonly audio: AudioDescriptor,
+  ) {}
+
+  get chunks(): number {
+    return this.index;
+  }
+
+  chunk(payload: Buffer): void {
+    if (this.firstAudioAt === undefined) this.firstAudioAt = performance.now();
+    this.bytes += payload.length;
+    const msg: Message = { ...this.utterance.base, payload, audio: this.audio, parts: { id: this.utterance.id, index: this.index++, type: 'buffer' } };
+    this.utterance.output.audio(msg);
+  }
+
+  /** Closes the sequence; `extra` marks an interrupted or failed utterance. */
+  end(extra?: Message): void {
+    const parts = { id: this.utterance.id, index: this.index, type: 'buffer', count: this.index + 1 };
+    this.index++;
+    this.utterance.output.audio({ ...this.utterance.base, ...extra, payload: Buffer.alloc(0), audio: this.audio, parts });
+  }
+}

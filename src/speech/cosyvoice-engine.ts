@@ -1,0 +1,254 @@
+import type { ConnectionManager, CosyVoiceLease } from '../connection/connection-manager';
+import { COSYVOICE_LIMITS, type CosyVoiceTask, type CosyVoiceTaskParams, type SentenceResult, type TaskResult } from '../dashscope/cosyvoice';
+import { DashScopeError } from '../dashscope/errors';
+import { billedLength, isBlank, splitByBilledLength } from '../dashscope/text';
+import { ChunkEmitter, describeAudio, durationMs } from './chunk-emitter';
+import type { ActiveSpeech, SpeechEngine } from './speech-queue';
+import type { TextListener, Utterance } from './utterance';
+
+/** Output 2 for one finished utterance. */
+export interface CosyVoiceSummary {
+  text: string;
+  model: string;
+  voice: string;
+  format: string;
+  sampleRate: number;
+  bytes: number;
+  durationMs?: number;
+  timeToFirstAudioMs?: number;
+  taskIds: string[];
+  requestIds: string[];
+  characters: number;
+  sentences?: SentenceResult[];
+}
+
+export function noAudioError(voice: string): DashScopeError {
+  return new DashScopeError({
+    code: 'NoAudio',
+    message: `the service finished without audio: is the custom voice "${voice}" still deploying, or does it belong to another model?`,
+    origin: 'task',
+    retryable: false,
+  });
+}
+
+/** Speaks utterances through CosyVoice tasks on sockets borrowed from the connection manager. */
+export class CosyVoiceEngine implements SpeechEngine<CosyVoiceTaskParams> {
+  constructor(
+    private readonly manager: ConnectionManager,
+    private readonly maxCharsPerTask = COSYVOICE_LIMITS.maxCharsPerTask,
+  ) {}
+
+  speak(utterance: Utterance<CosyVoiceTaskParams>, onOver: () => void): ActiveSpeech {
+    const speech = new CosyVoiceSpeech(utterance, this.manager, this.maxCharsPerTask, onOver);
+    utterance.attach(speech);
+    return speech;
+  }
+}
+
+/**
+ * One utterance. Usually one task; more when the text passes the 200 000-character task limit or
+ * when a stream pauses so long that the task had to be finished before the service's 23 s limit.
+ * Tasks follow one another on the same socket, so their audio is never reordered.
+ */
+class CosyVoiceSpeech implements ActiveSpeech, TextListener {
+  private lease: CosyVoiceLease | undefined;
+  private acquiring = false;
+  private task: CosyVoiceTask | undefined;
+  private accepting = false;
+  private pending: string[] = [];
+  private taskText = '';
+  private retried = false;
+  private over = false;
+  private readonly results: TaskResult[] = [];
+  private readonly emitter: ChunkEmitter;
+
+  constructor(
+    private readonly utterance: Utterance<CosyVoiceTaskParams>,
+    private readonly manager: ConnectionManager,
+    private readonly maxCharsPerTask: number,
+    private readonly onOver: () => void,
+  ) {
+    const { format, sampleRate } = utterance.settings;
+    this.emitter = new ChunkEmitter(utterance, describeAudio(format, sampleRate));
+  }
+
+  onText(text: string): void {
+    if (this.over) return;
+    const task = this.task;
+    if (task && this.accepting) {
+      if (task.billedCharacters + billedLength(text) <= this.maxCharsPerTask && !this.utterance.settings.enableSsml) {
+        task.sendText(text);
+        this.taskText += text;
+        return;
+      }
+      this.accepting = false;
+      task.finish();
+    }
+    this.pending.push(text);
+    this.advance();
+  }
+
+  onEnd(): void {
+    if (this.over) return;
+    if (this.task && this.accepting && this.pending.length === 0) {
+      this.accepting = false;
+      this.task.finish();
+      return;
+    }
+    this.advance();
+  }
+
+  cancel(): void {
+    if (this.over) return;
+    this.over = true;
+    this.utterance.detach();
+    this.task?.cancel();
+    this.lease?.release();
+    this.lease = undefined;
+    if (this.emitter.chunks > 0) this.emitter.end({ interrupted: true });
+    this.utterance.output.complete();
+    this.onOver();
+  }
+
+  /** Decides what happens next whenever something changed: start a task, or finish the utterance. */
+  private advance(): void {
+    if (this.over || this.task || this.acquiring) return;
+    const text = this.pending.join('');
+    // SSML is one document in exactly one continue-task: a streamed one is spoken once complete.
+    if (this.utterance.settings.enableSsml && !this.utterance.ended) return;
+    if (!isBlank(text)) {
+      if (this.lease) this.startTask();
+      else this.acquire();
+      return;
+    }
+    if (this.utterance.ended) this.finishUtterance();
+    else if (this.lease) {
+      // A paused stream: give the socket back; text that comes later borrows one again.
+      this.lease.release();
+      this.lease = undefined;
+    }
+  }
+
+  private acquire(): void {
+    this.acquiring = true;
+    this.manager.acquireCosyVoice().then(
+      (lease) => {
+        this.acquiring = false;
+        if (this.over) {
+          lease.release();
+          return;
+        }
+        this.lease = lease;
+        this.advance();
+      },
+      (err: unknown) => {
+        this.acquiring = false;
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  private startTask(): void {
+    const lease = this.lease as CosyVoiceLease;
+    let text = this.pending.join('');
+    this.pending = [];
+    const ssml = this.utterance.settings.enableSsml === true;
+    if (!ssml && billedLength(text) > this.maxCharsPerTask) {
+      const [first, ...rest] = splitByBilledLength(text, this.maxCharsPerTask);
+      text = first as string;
+      this.pending = rest;
+    }
+    const task = lease.runTask(this.utterance.settings, {
+      onAudio: (chunk) => {
+        if (!this.over) this.emitter.chunk(chunk);
+      },
+      onFinished: (result) => this.onTaskFinished(task, result),
+      onFailed: (err) => this.onTaskFailed(task, err),
+    });
+    task.onIdleFinish = () => {
+      if (this.task === task) this.accepting = false;
+    };
+    this.task = task;
+    this.taskText = text;
+    try {
+      task.sendText(text);
+    } catch (err) {
+      task.cancel();
+      this.task = undefined;
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    this.accepting = this.pending.length === 0 && !ssml && !this.utterance.ended;
+    if (!this.accepting) task.finish();
+  }
+
+  private onTaskFinished(task: CosyVoiceTask, result: TaskResult): void {
+    if (this.task !== task || this.over) return;
+    this.task = undefined;
+    this.accepting = false;
+    this.results.push(result);
+    this.advance();
+  }
+
+  private onTaskFailed(task: CosyVoiceTask, err: DashScopeError): void {
+    if (this.task !== task || this.over) return;
+    this.task = undefined;
+    this.accepting = false;
+    this.lease?.release(); // a failed socket is discarded by the manager
+    this.lease = undefined;
+    if (!this.retried && err.retryable && task.receivedAudioBytes === 0) {
+      // Nothing of this task was heard yet, so it can be tried again without repeating audio.
+      this.retried = true;
+      this.pending.unshift(this.taskText);
+      this.advance();
+      return;
+    }
+    this.fail(err);
+  }
+
+  private finishUtterance(): void {
+    if (this.results.length === 0 || this.emitter.bytes === 0) {
+      this.fail(noAudioError(this.utterance.settings.voice));
+      return;
+    }
+    this.over = true;
+    this.utterance.detach();
+    this.lease?.release();
+    this.lease = undefined;
+    this.emitter.end();
+    this.utterance.output.event({ ...this.utterance.base, payload: this.summary() });
+    this.utterance.output.complete();
+    this.onOver();
+  }
+
+  private fail(err: Error): void {
+    if (this.over) return;
+    this.over = true;
+    this.utterance.detach();
+    this.task?.cancel();
+    this.lease?.release();
+    this.lease = undefined;
+    if (this.emitter.chunks > 0) this.emitter.end({ partial: true });
+    this.utterance.output.complete(err);
+    this.onOver();
+  }
+
+  private summary(): CosyVoiceSummary {
+    const s = this.utterance.settings;
+    const sentences = this.results.flatMap((r) => r.sentences);
+    return {
+      text: this.utterance.text,
+      model: s.model,
+      voice: s.voice,
+      format: s.format,
+      sampleRate: s.sampleRate,
+      bytes: this.emitter.bytes,
+      durationMs: durationMs(this.emitter.audio, this.emitter.bytes),
+      timeToFirstAudioMs: this.emitter.firstAudioAt === undefined ? undefined : this.emitter.firstAudioAt - this.utterance.receivedAt,
+      taskIds: this.results.map((r) => r.taskId),
+      requestIds: this.results.map((r) => r.requestId).filter((id): id is string => typeof id === 'string'),
+      characters: this.results.reduce((n, r) => n + r.characters, 0),
+      sentences: s.wordTimestamps ? sentences : undefined,
+    };
+  }
+}

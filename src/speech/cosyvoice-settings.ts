@@ -1,0 +1,120 @@
+import { modelInfo, modelsOf, systemVoicesFor, COSYVOICE_VOICES } from '../dashscope/catalog';
+import type { AudioFormat, CosyVoiceTaskParams } from '../dashscope/cosyvoice';
+import { billedLength } from '../dashscope/text';
+import { InputError } from './input-error';
+
+/** The node's properties as the editor stores them (numbers may arrive as strings, blanks as ''). */
+export interface CosyVoiceNodeProps {
+  model: string;
+  voice: string;
+  format: string;
+  sampleRate: string | number;
+  volume: string | number;
+  rate: string | number;
+  pitch: string | number;
+  bitRate: string | number;
+  seed: string | number;
+  languageHints: string;
+  instruction: string;
+  ssml: boolean;
+  wordTimestamps: boolean;
+}
+
+/** Per-message overrides; each applies only where the node's own field is blank (Node-RED's convention). */
+export interface CosyVoiceOverrides {
+  voice?: unknown;
+  instruction?: unknown;
+  rate?: unknown;
+  pitch?: unknown;
+  volume?: unknown;
+}
+
+const FORMATS: readonly AudioFormat[] = ['pcm', 'wav', 'mp3', 'opus'];
+
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+function numberIn(name: string, raw: unknown, min: number, max: number, integer: boolean): number | undefined {
+  if (blank(raw)) return undefined;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new InputError('InvalidSetting', `${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return n;
+}
+
+function pick<T>(nodeValue: unknown, override: unknown, parse: (v: unknown) => T | undefined): T | undefined {
+  return blank(nodeValue) ? parse(override) : parse(nodeValue);
+}
+
+/** The target model encoded in a custom voice id (`{target_model}-{prefix}-{hex}`), if it has one. */
+function customVoiceModel(voice: string): string | undefined {
+  return modelsOf('cosyvoice')
+    .map((m) => m.id)
+    .sort((a, b) => b.length - a.length)
+    .find((id) => voice.startsWith(`${id}-`));
+}
+
+function checkVoice(model: string, voice: string): void {
+  const target = customVoiceModel(voice);
+  if (target && target !== model) {
+    throw new InputError('VoiceModelMismatch', `voice "${voice}" was created for ${target} and cannot speak with ${model}`);
+  }
+  if (target) return;
+  const system = COSYVOICE_VOICES.find((v) => v.voice === voice);
+  if (system && !system.models.includes(model)) {
+    throw new InputError('VoiceModelMismatch', `voice "${voice}" belongs to ${system.models.join(', ')}, not ${model}`);
+  }
+}
+
+/**
+ * Resolves the run-task parameters for one utterance: the node's settings, the message's
+ * overrides, checked against what the model supports. Options the model does not take are left out.
+ */
+export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: CosyVoiceOverrides = {}): CosyVoiceTaskParams {
+  const info = modelInfo(props.model);
+  if (!info || info.family !== 'cosyvoice') throw new InputError('InvalidSetting', `unknown CosyVoice model "${props.model}"`);
+  const supports = (p: string): boolean => info.parameters.includes(p);
+
+  const voiceOverride = typeof overrides.voice === 'string' ? overrides.voice.trim() : undefined;
+  if (overrides.voice !== undefined && typeof overrides.voice !== 'string') throw new InputError('InvalidOverride', 'msg.voice must be a string');
+  const voice = (props.voice || '').trim() || voiceOverride || systemVoicesFor(info.id)[0]?.voice;
+  if (!voice) throw new InputError('InvalidSetting', `${info.id} has no system voices: set a cloned or designed voice id`);
+  checkVoice(info.id, voice);
+
+  const format = (props.format || 'pcm') as AudioFormat;
+  if (!FORMATS.includes(format) || !info.formats.includes(format)) {
+    throw new InputError('InvalidSetting', `${info.id} cannot produce ${props.format} (it takes ${info.formats.join(', ')})`);
+  }
+  const sampleRate = numberIn('sampleRate', props.sampleRate, 8000, 48000, true) ?? info.defaultSampleRate;
+  if (!info.sampleRates.includes(sampleRate)) {
+    throw new InputError('InvalidSetting', `sampleRate must be one of ${info.sampleRates.join(', ')} (got ${sampleRate})`);
+  }
+
+  const params: CosyVoiceTaskParams = { model: info.id, voice, format, sampleRate };
+  params.volume = pick(props.volume, overrides.volume, (v) => numberIn('volume', v, 0, 100, true));
+  params.rate = pick(props.rate, overrides.rate, (v) => numberIn('rate', v, 0.5, 2, false));
+  params.pitch = pick(props.pitch, overrides.pitch, (v) => numberIn('pitch', v, 0.5, 2, false));
+  if (format === 'opus' && supports('bit_rate')) params.bitRate = numberIn('bitRate', props.bitRate, 6, 510, true);
+  if (supports('seed')) params.seed = numberIn('seed', props.seed, 0, 65535, true);
+  if (supports('language_hints') && !blank(props.languageHints)) {
+    params.languageHints = props.languageHints.split(/[\s,]+/).filter(Boolean);
+  }
+
+  if (overrides.instruction !== undefined && typeof overrides.instruction !== 'string') {
+    throw new InputError('InvalidOverride', 'msg.instruction must be a string');
+  }
+  const instruction = ((props.instruction || '').trim() || (overrides.instruction as string | undefined)?.trim()) ?? '';
+  if (instruction) {
+    if (!info.instructions) throw new InputError('InvalidSetting', `${info.id} does not take an instruction`);
+    if (billedLength(instruction) > 100) throw new InputError('InvalidSetting', 'instruction is longer than 100 characters (a CJK character counts 2)');
+    params.instruction = instruction;
+  }
+  if (props.ssml) {
+    if (!info.ssml) throw new InputError('InvalidSetting', `${info.id} does not take SSML`);
+    params.enableSsml = true;
+  }
+  if (props.wordTimestamps && supports('word_timestamp_enabled')) params.wordTimestamps = true;
+  return params;
+}

@@ -1,0 +1,262 @@
+import type { ConnectionManager, QwenLease } from '../connection/connection-manager';
+import { DashScopeError, timeoutError } from '../dashscope/errors';
+import type { ResponseResult } from '../dashscope/qwen-realtime';
+import { isBlank } from '../dashscope/text';
+import { ChunkEmitter, describeAudio, durationMs } from './chunk-emitter';
+import { noAudioError } from './cosyvoice-engine';
+import type { QwenUtteranceSettings } from './qwen-settings';
+import type { ActiveSpeech, SpeechEngine } from './speech-queue';
+import type { TextListener, Utterance } from './utterance';
+
+export interface QwenSummary {
+  text: string;
+  model: string;
+  voice: string;
+  format: string;
+  sampleRate: number;
+  bytes: number;
+  durationMs?: number;
+  timeToFirstAudioMs?: number;
+  sessionId: string;
+  responseIds: string[];
+  characters?: number;
+  usage: Record<string, unknown>[];
+}
+
+/** In commit mode a long stream is committed at sentence ends once this much text is waiting. */
+const COMMIT_AT_CHARS = 200;
+const SENTENCE_END = /[。！？.!?\n]\s*$/;
+
+export interface QwenEngineOptions {
+  /** After the last commit, the longest silence from the service before the utterance is given up. */
+  responseTimeoutMs: number;
+}
+
+export class QwenEngine implements SpeechEngine<QwenUtteranceSettings> {
+  constructor(
+    private readonly manager: ConnectionManager,
+    private readonly options: QwenEngineOptions = { responseTimeoutMs: 20_000 },
+  ) {}
+
+  speak(utterance: Utterance<QwenUtteranceSettings>, onOver: () => void): ActiveSpeech {
+    const speech = new QwenSpeech(utterance, this.manager, this.options, onOver);
+    speech.begin();
+    return speech;
+  }
+}
+
+/**
+ * One utterance on a borrowed realtime session. The session stays open across utterances; the
+ * end of this utterance is flushed with a commit (in server_commit mode too, so its last words
+ * are never held back waiting for more text) and known once every commit's response is done.
+ */
+class QwenSpeech implements ActiveSpeech, TextListener {
+  private lease: QwenLease | undefined;
+  private sessionId = '';
+  private over = false;
+  private retried = false;
+  private uncommitted = '';
+  private commitsAwaiting = 0;
+  private responsesOwed = 0;
+  private activeResponse = false;
+  private flushed = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private readonly responses: ResponseResult[] = [];
+  private readonly emitter: ChunkEmitter;
+
+  constructor(
+    private readonly utterance: Utterance<QwenUtteranceSettings>,
+    private readonly manager: ConnectionManager,
+    private readonly options: QwenEngineOptions,
+    private readonly onOver: () => void,
+  ) {
+    const { responseFormat, sampleRate } = utterance.settings.session;
+    this.emitter = new ChunkEmitter(utterance, describeAudio(responseFormat, sampleRate));
+  }
+
+  begin(): void {
+    const { model, session } = this.utterance.settings;
+    this.manager.acquireQwen(model, session).then(
+      (lease) => {
+        if (this.over) {
+          lease.release();
+          return;
+        }
+        this.lease = lease;
+        this.sessionId = lease.session.sessionId;
+        this.listen(lease);
+        this.utterance.attach(this);
+      },
+      (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  onText(text: string): void {
+    if (this.over || !this.lease) return;
+    this.lease.session.append(text);
+    this.uncommitted += text;
+    const commitMode = this.utterance.settings.session.mode === 'commit';
+    if (commitMode && !this.utterance.ended && this.uncommitted.length >= COMMIT_AT_CHARS && SENTENCE_END.test(this.uncommitted)) {
+      this.commit();
+    }
+  }
+
+  onEnd(): void {
+    if (this.over || !this.lease) return;
+    this.flushed = true;
+    if (!isBlank(this.uncommitted)) this.commit();
+    this.armWatchdog();
+    this.maybeComplete();
+  }
+
+  cancel(): void {
+    if (this.over) return;
+    this.over = true;
+    this.settle();
+    const lease = this.lease;
+    this.lease = undefined;
+    if (lease) {
+      const clean = !this.activeResponse && this.commitsAwaiting === 0 && this.responsesOwed === 0;
+      if (this.activeResponse) lease.session.cancelResponse();
+      lease.session.clear();
+      // Anything still owed by the service would leak into the next utterance: start afresh.
+      if (clean && isBlank(this.uncommitted)) lease.release();
+      else lease.discard();
+    }
+    if (this.emitter.chunks > 0) this.emitter.end({ interrupted: true });
+    this.utterance.output.complete();
+    this.onOver();
+  }
+
+  private commit(): void {
+    this.lease?.session.commit();
+    this.uncommitted = '';
+    this.commitsAwaiting++;
+  }
+
+  private listen(lease: QwenLease): void {
+    lease.session.listener = {
+      onAudio: (chunk) => {
+        if (!this.over) this.emitter.chunk(chunk);
+      },
+      onResponseCreated: () => {
+        this.activeResponse = true;
+        if (this.responsesOwed > 0) this.responsesOwed--;
+        this.armWatchdog();
+      },
+      onResponseDone: (result) => {
+        this.activeResponse = false;
+        this.responses.push(result);
+        this.armWatchdog();
+        this.maybeComplete();
+      },
+      onCommitted: () => {
+        if (this.commitsAwaiting > 0) this.commitsAwaiting--;
+        this.responsesOwed++;
+        this.armWatchdog();
+      },
+      onError: (err) => {
+        if (this.commitsAwaiting > 0 && this.flushed && isBlank(this.uncommitted)) {
+          // The closing commit found nothing left to synthesize: the server already spoke it all.
+          this.commitsAwaiting--;
+          this.maybeComplete();
+          return;
+        }
+        this.fail(err);
+      },
+      onClosed: (err) => this.onSessionClosed(err),
+    };
+  }
+
+  private onSessionClosed(err: DashScopeError | undefined): void {
+    if (this.over) return;
+    this.lease = undefined;
+    const failure = err ?? new DashScopeError({ code: 'ConnectionClosed', message: 'the session ended before the utterance was spoken', origin: 'session', retryable: true });
+    if (!this.retried && this.emitter.chunks === 0 && failure.retryable) {
+      // Nothing was heard yet: say the whole utterance again on a fresh session.
+      this.retried = true;
+      this.reset();
+      this.utterance.detach();
+      this.begin();
+      return;
+    }
+    this.fail(failure);
+  }
+
+  private reset(): void {
+    this.settle();
+    this.uncommitted = '';
+    this.commitsAwaiting = 0;
+    this.responsesOwed = 0;
+    this.activeResponse = false;
+    this.flushed = false;
+    this.responses.length = 0;
+  }
+
+  private maybeComplete(): void {
+    if (this.over || !this.flushed || this.activeResponse || this.commitsAwaiting > 0 || this.responsesOwed > 0) return;
+    if (this.emitter.bytes === 0) {
+      this.fail(noAudioError(this.utterance.settings.session.voice));
+      return;
+    }
+    this.over = true;
+    this.settle();
+    this.utterance.detach();
+    this.lease?.release();
+    this.lease = undefined;
+    this.emitter.end();
+    this.utterance.output.event({ ...this.utterance.base, payload: this.summary() });
+    this.utterance.output.complete();
+    this.onOver();
+  }
+
+  private fail(err: Error): void {
+    if (this.over) return;
+    this.over = true;
+    this.settle();
+    this.utterance.detach();
+    const lease = this.lease;
+    this.lease = undefined;
+    if (lease) {
+      if (this.activeResponse) lease.session.cancelResponse();
+      lease.discard();
+    }
+    if (this.emitter.chunks > 0) this.emitter.end({ partial: true });
+    this.utterance.output.complete(err);
+    this.onOver();
+  }
+
+  /** One timer per utterance, armed only after the final commit: never on the audio path. */
+  private armWatchdog(): void {
+    if (!this.flushed || this.over) return;
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      this.fail(timeoutError('ResponseTimeout', `the service sent nothing for ${this.options.responseTimeoutMs} ms`));
+    }, this.options.responseTimeoutMs);
+    this.watchdog.unref?.();
+  }
+
+  private settle(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  private summary(): QwenSummary {
+    const { model, session } = this.utterance.settings;
+    const billed = this.responses.map((r) => r.characters).filter((c): c is number => typeof c === 'number');
+    return {
+      text: this.utterance.text,
+      model,
+      voice: session.voice,
+      format: session.responseFormat,
+      sampleRate: session.sampleRate,
+      bytes: this.emitter.bytes,
+      durationMs: durationMs(this.emitter.audio, this.emitter.bytes),
+      timeToFirstAudioMs: this.emitter.firstAudioAt === undefined ? undefined : this.emitter.firstAudioAt - this.utterance.receivedAt,
+      sessionId: this.sessionId,
+      responseIds: this.responses.map((r) => r.responseId),
+      characters: billed.length > 0 ? billed.reduce((a, b) => a + b, 0) : undefined,
+      usage: this.responses.map((r) => r.usage),
+    };
+  }
+}

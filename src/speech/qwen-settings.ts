@@ -1,0 +1,103 @@
+import { modelInfo, QWEN_VOICES } from '../dashscope/catalog';
+import type { AudioFormat } from '../dashscope/cosyvoice';
+import type { QwenMode, QwenSessionSettings } from '../dashscope/qwen-realtime';
+import { InputError } from './input-error';
+
+export interface QwenNodeProps {
+  model: string;
+  voice: string;
+  mode: string;
+  format: string;
+  sampleRate: string | number;
+  languageType: string;
+  instructions: string;
+  optimizeInstructions: boolean;
+  speechRate: string | number;
+  volume: string | number;
+  pitchRate: string | number;
+  bitRate: string | number;
+}
+
+/** Per-message overrides; each applies only where the node's own field is blank. */
+export interface QwenOverrides {
+  voice?: unknown;
+  instructions?: unknown;
+  speechRate?: unknown;
+  volume?: unknown;
+  pitchRate?: unknown;
+  languageType?: unknown;
+}
+
+export interface QwenUtteranceSettings {
+  model: string;
+  session: QwenSessionSettings;
+}
+
+const LANGUAGE_TYPES = ['Auto', 'Chinese', 'English', 'German', 'Italian', 'Portuguese', 'Spanish', 'Japanese', 'Korean', 'French', 'Russian'];
+
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+function numberIn(name: string, raw: unknown, min: number, max: number, integer: boolean): number | undefined {
+  if (blank(raw)) return undefined;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new InputError('InvalidSetting', `${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return n;
+}
+
+function text(name: string, nodeValue: string, override: unknown): string {
+  if (override !== undefined && typeof override !== 'string') throw new InputError('InvalidOverride', `msg.${name} must be a string`);
+  return (nodeValue || '').trim() || (typeof override === 'string' ? override.trim() : '');
+}
+
+/**
+ * The session settings for one utterance: node settings, message overrides, checked against the
+ * model. Fields the model does not take are not sent at all (the older qwen-tts-realtime models
+ * take pcm at 24 kHz only and no rate, volume or pitch; only instruct models take instructions).
+ */
+export function resolveQwenSettings(props: QwenNodeProps, overrides: QwenOverrides = {}): QwenUtteranceSettings {
+  const info = modelInfo(props.model);
+  if (!info || info.family !== 'qwen-tts-realtime') throw new InputError('InvalidSetting', `unknown Qwen realtime model "${props.model}"`);
+
+  const voice = text('voice', props.voice, overrides.voice) || (info.systemVoices ? 'Cherry' : '');
+  if (!voice) throw new InputError('InvalidSetting', `${info.id} speaks only custom voices: set the voice id created for it`);
+  const system = QWEN_VOICES.find((v) => v.voice === voice);
+  if (!info.systemVoices && system) {
+    throw new InputError('VoiceModelMismatch', `${info.id} does not take system voices such as "${voice}": use a voice created for it`);
+  }
+  if (info.systemVoices && system && !system.models.includes(info.id)) {
+    throw new InputError('VoiceModelMismatch', `voice "${voice}" is not available on ${info.id}`);
+  }
+
+  const mode = (props.mode || 'server_commit') as QwenMode;
+  if (mode !== 'server_commit' && mode !== 'commit') throw new InputError('InvalidSetting', `mode must be server_commit or commit`);
+  const format = (props.format || info.defaultFormat) as AudioFormat;
+  if (!info.formats.includes(format)) throw new InputError('InvalidSetting', `${info.id} cannot produce ${format} (it takes ${info.formats.join(', ')})`);
+  const sampleRate = numberIn('sampleRate', props.sampleRate, 8000, 48000, true) ?? info.defaultSampleRate;
+  if (!info.sampleRates.includes(sampleRate)) throw new InputError('InvalidSetting', `sampleRate must be one of ${info.sampleRates.join(', ')} for ${info.id}`);
+
+  const session: QwenSessionSettings = { voice, mode, responseFormat: format, sampleRate };
+  const languageType = text('languageType', props.languageType, overrides.languageType);
+  if (languageType) {
+    if (!LANGUAGE_TYPES.includes(languageType)) throw new InputError('InvalidSetting', `languageType must be one of ${LANGUAGE_TYPES.join(', ')}`);
+    session.languageType = languageType;
+  }
+  const tunable = (t: string): boolean => info.tunables.includes(t);
+  const pick = (node: unknown, override: unknown): unknown => (blank(node) ? override : node);
+  if (tunable('speech_rate')) session.speechRate = numberIn('speechRate', pick(props.speechRate, overrides.speechRate), 0.5, 2, false);
+  if (tunable('volume')) session.volume = numberIn('volume', pick(props.volume, overrides.volume), 0, 100, true);
+  if (tunable('pitch_rate')) session.pitchRate = numberIn('pitchRate', pick(props.pitchRate, overrides.pitchRate), 0.5, 2, false);
+  if (tunable('bit_rate') && format === 'opus') session.bitRate = numberIn('bitRate', props.bitRate, 6, 510, true);
+
+  const instructions = text('instructions', props.instructions, overrides.instructions);
+  if (instructions) {
+    if (!info.instructions) throw new InputError('InvalidSetting', `${info.id} does not take instructions (use an instruct model)`);
+    session.instructions = instructions;
+    if (props.optimizeInstructions) session.optimizeInstructions = true;
+  }
+  for (const key of Object.keys(session) as (keyof QwenSessionSettings)[]) if (session[key] === undefined) delete session[key];
+  return { model: info.id, session };
+}

@@ -1,0 +1,84 @@
+import type { Utterance } from './utterance';
+
+/** Speaks one utterance; the queue hears when it is over. */
+export interface ActiveSpeech {
+  /** Stop at once: no more output from this utterance. */
+  cancel(): void;
+}
+
+export interface SpeechEngine<Settings> {
+  speak(utterance: Utterance<Settings>, onOver: () => void): ActiveSpeech;
+}
+
+export type QueueState = 'idle' | 'speaking';
+
+/**
+ * Utterances are spoken strictly in arrival order, one at a time. stop() cuts the current one and
+ * drops the rest; each dropped utterance still completes (its messages are done) so nothing hangs.
+ */
+export class SpeechQueue<Settings> {
+  private readonly waiting: Utterance<Settings>[] = [];
+  private current: Slot<Settings> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly engine: SpeechEngine<Settings>,
+    private readonly onState: (state: QueueState, utterance?: Utterance<Settings>) => void = () => undefined,
+  ) {}
+
+  get length(): number {
+    return this.waiting.length + (this.current ? 1 : 0);
+  }
+
+  get speaking(): Utterance<Settings> | undefined {
+    return this.current?.utterance;
+  }
+
+  submit(utterance: Utterance<Settings>): void {
+    if (this.closed) {
+      utterance.output.complete();
+      return;
+    }
+    this.waiting.push(utterance);
+    if (!this.current) this.next();
+  }
+
+  /** Ends the current utterance at once and drops everything queued. */
+  stop(): void {
+    const dropped = this.waiting.splice(0);
+    const current = this.current;
+    this.current = undefined;
+    current?.speech?.cancel();
+    for (const u of dropped) u.output.complete();
+    this.onState('idle');
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stop();
+  }
+
+  private next(): void {
+    const utterance = this.waiting.shift();
+    if (!utterance) {
+      this.onState('idle');
+      return;
+    }
+    this.onState('speaking', utterance);
+    const slot: Slot<Settings> = { utterance, speech: undefined, over: false };
+    this.current = slot;
+    slot.speech = this.engine.speak(utterance, () => {
+      if (slot.over) return;
+      slot.over = true;
+      if (this.current !== slot) return; // stopped: stop() already moved on
+      this.current = undefined;
+      this.next();
+    });
+  }
+}
+
+interface Slot<Settings> {
+  utterance: Utterance<Settings>;
+  speech: ActiveSpeech | undefined;
+  over: boolean;
+}

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { ConnectionManager, type ConnectionState, type ManagerOptions } from '../../src/connection/connection-manager';
+import type { CosyVoiceTaskParams } from '../../src/dashscope/cosyvoice';
+import { resolveEndpoints } from '../../src/dashscope/endpoints';
+import type { DashScopeError } from '../../src/dashscope/errors';
+import type { QwenSessionSettings } from '../../src/dashscope/qwen-realtime';
+import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
+import { expectedAudio } from '../simulator/audio';
+import { collectResponses, runTask, waitFor } from '../support/collect';
+import { trackSourceTimers } from '../support/handles';
+
+const KEY = 'sk-test-key';
+const params: CosyVoiceTaskParams = { model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm', sampleRate: 24000 };
+const cherry: QwenSessionSettings = { voice: 'Cherry', mode: 'commit', responseFormat: 'pcm', sampleRate: 24000 };
+
+describe('ConnectionManager', () => {
+  let sim: DashScopeSimulator;
+  let manager: ConnectionManager | undefined;
+
+  async function setup(options: Partial<ManagerOptions> = {}, simOptions: SimulatorOptions = {}): Promise<ConnectionManager> {
+    sim = await DashScopeSimulator.start(simOptions);
+    manager = new ConnectionManager({
+      endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }),
+      credentials: { apiKey: KEY },
+      keepWarm: false,
+      backoff: { baseMs: 20, maxMs: 200, maxAttempts: 4 },
+      ...options,
+    });
+    return manager;
+  }
+
+  afterEach(async () => {
+    await manager?.close();
+    manager = undefined;
+    await sim?.close();
+  });
+
+  async function speak(m: ConnectionManager, text: string): Promise<Buffer> {
+    const lease = await m.acquireCosyVoice();
+    const out = await runTask(lease.runTask, params, [text]).outcome;
+    lease.release();
+    if (out.error) throw out.error;
+    return out.audio;
+  }
+
+  it('five utterances in a row share one CosyVoice socket', async () => {
+    const m = await setup();
+    for (let i = 0; i < 5; i++) {
+      const text = `Announcement ${i}: the washing machine has finished.`;
+      assert.ok((await speak(m, text)).equals(expectedAudio({ text, voice: 'longanyang', sampleRate: 24000 })));
+    }
+    assert.equal(sim.stats.connections.cosyvoice, 1);
+    assert.equal(m.stats().opened, 1);
+    assert.equal(m.stats().reused, 4);
+  });
+
+  it('opens a second socket only for a concurrent utterance', async () => {
+    const m = await setup();
+    const [a, b] = await Promise.all([m.acquireCosyVoice(), m.acquireCosyVoice()]);
+    assert.notEqual(a.connection, b.connection);
+    const outs = await Promise.all([runTask(a.runTask, params, ['one.']).outcome, runTask(b.runTask, params, ['two.']).outcome]);
+    assert.ok(outs.every((o) => !o.error));
+    a.release();
+    b.release();
+    await speak(m, 'three.');
+    assert.equal(sim.stats.connections.cosyvoice, 2);
+  });
+
+  it('renews an idle socket before the service idle limit when keepWarm is on', async () => {
+    const m = await setup({ keepWarm: true, cosyvoiceIdleMs: 150 }, { cosyvoice: { idleCloseMs: 300 } });
+    m.register({ id: 'n1' }, { prewarmCosyVoice: true });
+    await waitFor(() => sim.stats.connections.cosyvoice === 1 && m.stats().idle === 1, 2000, 'prewarm');
+    await waitFor(() => m.stats().renewed >= 2 && m.stats().idle === 1, 3000, 'two renewals, the second one open');
+    assert.equal(m.stats().open, 1, 'exactly one warm socket at a time');
+    const reused = m.stats().reused;
+    await speak(m, 'The warm socket answers at once.');
+    assert.equal(m.stats().reused, reused + 1, 'the utterance used the warm socket, no new handshake');
+    await waitFor(() => m.stats().idle === 2, 2000, 'a spare refilled while speaking, and the used socket back in the pool');
+    assert.equal(m.stats().failed, 0, 'the service never had to close an idle socket on us');
+  });
+
+  it('without keepWarm an idle socket is closed before the service idle limit, and the next utterance reconnects', async () => {
+    const m = await setup({ keepWarm: false, cosyvoiceIdleMs: 100 }, { cosyvoice: { idleCloseMs: 60_000 } });
+    await speak(m, 'first.');
+    await waitFor(() => m.stats().open === 0 && sim.stats.openSockets === 0, 2000, 'idle close');
+    await speak(m, 'second.');
+    assert.equal(sim.stats.connections.cosyvoice, 2);
+  });
+
+  it('a warm socket closed by the service (idle limit) is replaced transparently', async () => {
+    const m = await setup({ keepWarm: true, cosyvoiceIdleMs: 10_000 });
+    m.register({ id: 'n1' }, { prewarmCosyVoice: true });
+    await waitFor(() => m.stats().idle === 1, 2000, 'prewarm');
+    sim.inject({ kind: 'idle-close' });
+    await waitFor(() => sim.stats.connections.cosyvoice === 2 && m.stats().idle === 1, 2000, 'replacement');
+    const reused = m.stats().reused;
+    await speak(m, 'still here.');
+    assert.equal(m.stats().reused, reused + 1, 'the replacement served the utterance without a handshake');
+    assert.equal(m.stats().failed, 0);
+  });
+
+  it('retries a refused connection with growing backoff, then connects', async () => {
+    const m = await setup({ random: () => 1, backoff: { baseMs: 40, maxMs: 1000, maxAttempts: 5 } });
+    sim.inject({ kind: 'refuse-connection', times: 3 });
+    const audio = await speak(m, 'after three refusals.');
+    assert.ok(audio.length > 0);
+    assert.deepEqual(m.backoffWaits, [40, 80, 160]);
+    assert.equal(m.stats().failed, 3);
+    assert.equal(sim.stats.connectionsRefused, 3);
+  });
+
+  it('reports the failure after the attempts run out, and recovers when the service is back', async () => {
+    const m = await setup({ backoff: { baseMs: 10, maxMs: 50, maxAttempts: 3 } });
+    const states: ConnectionState[] = [];
+    m.register({ id: 'u', onConnectionState: (s) => states.push(s) });
+    await sim.stopListening();
+    await assert.rejects(m.acquireCosyVoice(), (e: DashScopeError) => e.code === 'NetworkError' && e.retryable);
+    assert.ok(states.includes('retrying'));
+    await sim.resumeListening();
+    await speak(m, 'back again.');
+    assert.equal(states[states.length - 1], 'connected');
+  });
+
+  it('after a 401 it stops: no retry storm, state auth-failed, "invalid API key"', async () => {
+    const m = await setup();
+    sim.inject({ kind: 'reject-auth', times: Infinity });
+    const errors: (DashScopeError | undefined)[] = [];
+    m.register({ id: 'u', onConnectionState: (s, e) => s === 'auth-failed' && errors.push(e) });
+    for (let i = 0; i < 10; i++) {
+      await assert.rejects(m.acquireCosyVoice(), (e: DashScopeError) => e.isAuthFailure && /invalid API key/.test(e.message));
+    }
+    await assert.rejects(m.acquireQwen('qwen3-tts-flash-realtime', cherry), /invalid API key/);
+    assert.equal(sim.stats.handshakesRejected, 1, 'exactly one handshake reached the service');
+    assert.equal(m.state, 'auth-failed');
+    assert.equal(errors.length, 1);
+    assert.ok(!JSON.stringify(errors[0]?.message).includes(KEY));
+  });
+
+  it('queues a burst of task starts under the 3-per-second account limit instead of failing', async () => {
+    const m = await setup({}, { cosyvoice: { rateLimitPerSecond: 3 } });
+    const leases = await Promise.all(Array.from({ length: 7 }, () => m.acquireCosyVoice()));
+    const started = Date.now();
+    const outs = await Promise.all(leases.map((l, i) => runTask(l.runTask, params, [`burst ${i}.`]).outcome));
+    leases.forEach((l) => l.release());
+    assert.deepEqual(
+      outs.map((o) => o.error?.code),
+      outs.map(() => undefined),
+      'the service must not throttle any of them',
+    );
+    assert.equal(m.stats().throttled, 4);
+    assert.ok(Date.now() - started >= 900, 'seven starts need at least two rolling seconds of budget');
+  });
+
+  describe('Qwen sessions', () => {
+    it('reuses a session with the same settings and opens exactly one more for a different voice', async () => {
+      const m = await setup();
+      for (let i = 0; i < 3; i++) {
+        const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+        const r = collectResponses(lease.session, 1);
+        lease.session.append(`Cherry line ${i}.`);
+        lease.session.commit();
+        const out = await r;
+        assert.ok(out.audio.equals(expectedAudio({ text: `Cherry line ${i}.`, voice: 'Cherry', sampleRate: 24000, service: 'qwen' })));
+        lease.release();
+      }
+      assert.equal(sim.stats.connections.qwen, 1);
+      assert.equal(sim.stats.sessionUpdates, 1, 'one session.update per connection');
+      const other = await m.acquireQwen('qwen3-tts-flash-realtime', { ...cherry, voice: 'Ethan' });
+      other.release();
+      const again = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+      again.release();
+      assert.equal(sim.stats.connections.qwen, 2);
+      assert.equal(m.stats().reused, 3);
+    });
+
+    it('a session the service closed is not handed out again', async () => {
+      const m = await setup();
+      const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+      lease.release();
+      sim.dropAll();
+      await waitFor(() => m.stats().open === 0, 2000, 'close noticed');
+      const next = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+      assert.ok(next.session.isOpen);
+      next.release();
+      assert.equal(sim.stats.connections.qwen, 2);
+    });
+  });
+
+  it('close() leaves zero sockets and zero timers, and later acquires fail cleanly', async () => {
+    const timers = trackSourceTimers();
+    const m = await setup({ keepWarm: true, cosyvoiceIdleMs: 30_000 });
+    m.register({ id: 'n1' }, { prewarmCosyVoice: true });
+    await waitFor(() => m.stats().idle === 1, 2000, 'prewarm');
+    await speak(m, 'one.');
+    const q = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+    q.release();
+    const busy = await m.acquireCosyVoice();
+    runTask(busy.runTask, params, ['a task still running when the node closes'], false);
+    assert.ok(m.stats().open >= 3);
+    await m.close();
+    await waitFor(() => sim.stats.openSockets === 0, 2000, 'server to see every socket closed');
+    assert.equal(m.stats().open, 0);
+    await sim.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    timers.stop();
+    assert.deepEqual(timers.live(), [], 'no timer of the manager survives close()');
+    await assert.rejects(m.acquireCosyVoice(), /closed/);
+  });
+});

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import type { Node } from 'node-red';
+import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
+import { expectedAudio } from '../simulator/audio';
+import { waitFor } from '../support/collect';
+import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+
+const KEY = 'sk-test-key';
+const nodes = [builtNode('tts-config'), builtNode('cosyvoice-stream'), coreNode('sequence/17-split.js'), coreNode('common/25-catch.js')];
+
+interface OutMsg {
+  payload: Buffer;
+  topic?: string;
+  audio?: { format: string; sampleRate: number; channels: number; bitDepth?: number };
+  parts?: { id: string; index: number; count?: number; type: string };
+  error?: { message: string; code?: string };
+  interrupted?: boolean;
+}
+
+interface EventMsg {
+  topic?: string;
+  payload: { text: string; bytes: number; characters: number; taskIds: string[]; requestIds: string[]; timeToFirstAudioMs?: number; durationMs?: number };
+}
+
+type Receiver = Node & { receive(msg: Record<string, unknown>): void };
+
+describe('cosyvoice-stream node', () => {
+  let sim: DashScopeSimulator;
+
+  async function start(tts: Record<string, unknown> = {}, simOptions: SimulatorOptions = {}, cfg: Record<string, unknown> = {}): Promise<void> {
+    sim = await DashScopeSimulator.start(simOptions);
+    const flow: TestFlows = [
+      { id: 'tab', type: 'tab' },
+      { id: 'cfg', type: 'tts-config', region: 'custom', endpoint: sim.baseUrl, keepWarm: false, ...cfg },
+      {
+        id: 'tts',
+        type: 'cosyvoice-stream',
+        z: 'tab',
+        config: 'cfg',
+        model: 'cosyvoice-v3-flash',
+        voice: 'longanyang',
+        format: 'pcm',
+        sampleRate: 24000,
+        input: 'utterance',
+        wires: [['joiner', 'chunks'], ['events']],
+        ...tts,
+      },
+      { id: 'joiner', type: 'join', z: 'tab', mode: 'auto', wires: [['joined']] },
+      { id: 'joined', type: 'helper', z: 'tab' },
+      { id: 'chunks', type: 'helper', z: 'tab' },
+      { id: 'events', type: 'helper', z: 'tab' },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+    await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
+  }
+
+  beforeEach((done) => {
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await sim?.close();
+  });
+
+  const tts = (): Receiver => helper.getNode('tts') as Receiver;
+  const node = (id: string): Node => helper.getNode(id);
+
+  for (const format of ['pcm', 'wav'] as const) {
+    for (const sampleRate of [16000, 24000]) {
+      it(`streams ${format} at ${sampleRate} Hz: joined bytes equal the service's audio`, async () => {
+        await start({ format, sampleRate });
+        const joined = nextMessages<OutMsg>(node('joined'), 1);
+        const events = nextMessages<EventMsg>(node('events'), 1);
+        const chunks = collect<OutMsg>(node('chunks'));
+        const text = 'The front door is open. Please close it.';
+        tts().receive({ payload: text, topic: 'door' });
+        const [whole] = await joined;
+        const expected = expectedAudio({ text, voice: 'longanyang', sampleRate, format });
+        assert.ok(Buffer.isBuffer(whole?.payload));
+        assert.ok(whole.payload.equals(expected), `joined ${whole.payload.length} bytes, expected ${expected.length}`);
+        assert.equal(whole.topic, 'door', 'input properties travel with the audio');
+
+        const [event] = await events;
+        assert.equal(event?.payload.text, text);
+        assert.equal(event?.payload.bytes, expected.length);
+        assert.equal(event?.payload.characters, text.length);
+        assert.equal(event?.payload.taskIds.length, 1);
+        assert.ok(typeof event?.payload.timeToFirstAudioMs === 'number');
+        assert.equal(event?.topic, 'door');
+
+        assert.ok(chunks.length >= 3);
+        assert.deepEqual(chunks[0]?.audio, { format, sampleRate, channels: 1, bitDepth: 16 });
+        chunks.forEach((c, i) => assert.equal(c.parts?.index, i));
+        const last = chunks[chunks.length - 1] as OutMsg;
+        assert.equal(last.payload.length, 0, 'the end marker is a zero-length chunk');
+        assert.equal(last.parts?.count, chunks.length);
+        assert.ok(chunks.slice(0, -1).every((c) => c.parts?.count === undefined && c.payload.length > 0));
+      });
+    }
+  }
+
+  it('speaks five queued utterances in order over one socket; join yields one Buffer each', async () => {
+    await start();
+    const joined = nextMessages<OutMsg>(node('joined'), 5);
+    const texts = [1, 2, 3, 4, 5].map((i) => `Message number ${i} of five.`);
+    for (const [i, t] of texts.entries()) tts().receive({ payload: t, topic: `t${i}` });
+    const out = await joined;
+    assert.deepEqual(
+      out.map((m) => m.topic),
+      ['t0', 't1', 't2', 't3', 't4'],
+    );
+    out.forEach((m, i) => assert.ok(m.payload.equals(expectedAudio({ text: texts[i] as string, voice: 'longanyang', sampleRate: 24000 }))));
+    assert.equal(sim.stats.connections.cosyvoice, 1);
+    assert.equal(sim.stats.tasks.finished, 5);
+  });
+
+  it('msg.stop ends the current utterance within one chunk, drops the queue, and the next utterance plays', async () => {
+    await start({}, { realTimeFactor: 1, chunkMs: 50 });
+    const chunks = collect<OutMsg>(node('chunks'));
+    const long = 'This announcement is long enough to be interrupted before it ends. '.repeat(4);
+    tts().receive({ payload: long, topic: 'long' });
+    tts().receive({ payload: 'Queued and then dropped.', topic: 'dropped' });
+    await waitFor(() => chunks.length >= 2, 5000, 'first chunks');
+    tts().receive({ stop: true });
+    const atStop = chunks.length;
+    await new Promise((r) => setTimeout(r, 200));
+    const fromLong = chunks.filter((c) => c.topic === 'long');
+    assert.ok(fromLong.length <= atStop + 1, `${fromLong.length - atStop} chunks arrived after stop`);
+    const marker = fromLong[fromLong.length - 1] as OutMsg;
+    assert.equal(marker.payload.length, 0, 'the stopped utterance is closed with an end marker');
+    assert.equal(marker.interrupted, true);
+
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    tts().receive({ payload: 'Urgent: smoke detected.', topic: 'urgent' });
+    const [urgent] = await joined;
+    assert.equal(urgent?.topic, 'urgent');
+    assert.ok(urgent?.payload.equals(expectedAudio({ text: 'Urgent: smoke detected.', voice: 'longanyang', sampleRate: 24000 })));
+    assert.equal(chunks.filter((c) => c.topic === 'dropped').length, 0, 'the queued utterance was dropped');
+  });
+
+  it('stream input across 50 small messages gives the same audio as the whole text at once', async () => {
+    await start({ input: 'stream' });
+    const text = 'Streaming tokens from a language model, one small piece at a time, until the answer is complete.';
+    const tokens: string[] = [];
+    for (let i = 0; i < 50; i++) tokens.push(text.slice(Math.floor((i * text.length) / 50), Math.floor(((i + 1) * text.length) / 50)));
+    assert.equal(tokens.join(''), text);
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    tokens.forEach((t, i) => tts().receive({ payload: t, complete: i === 49 ? true : undefined, topic: 'llm' }));
+    const [whole] = await joined;
+    assert.ok(whole?.payload.equals(expectedAudio({ text, voice: 'longanyang', sampleRate: 24000 })));
+    assert.equal(sim.stats.tasks.started, 1, 'one task for the whole stream');
+  });
+
+  it('a task-failed (unknown voice, 418) reaches a catch node with its code, and the next message works', async () => {
+    await start({ voice: '' }); // msg.voice overrides only a blank node field
+    const caught = nextMessages<OutMsg>(node('caught'), 1);
+    tts().receive({ payload: 'Who am I?', voice: 'nosuchvoice', topic: 'bad' });
+    const [err] = await caught;
+    assert.equal(err?.error?.code, 'InvalidParameter');
+    assert.match(err?.error?.message ?? '', /418/);
+    assert.equal(err?.topic, 'bad');
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    tts().receive({ payload: 'Back to normal.', voice: 'longanyang' });
+    const [ok] = await joined;
+    assert.ok(ok?.payload.equals(expectedAudio({ text: 'Back to normal.', voice: 'longanyang', sampleRate: 24000 })));
+  });
+
+  it('a non-string payload is a clear error; empty text is skipped and never billed', async () => {
+    await start();
+    const caught = nextMessages<OutMsg>(node('caught'), 2);
+    tts().receive({ payload: 42 });
+    tts().receive({ payload: { text: 'hi' } });
+    const errs = await caught;
+    assert.match(errs[0]?.error?.message ?? '', /must be a string.*number/);
+    assert.match(errs[1]?.error?.message ?? '', /must be a string.*object/);
+    assert.equal(errs[0]?.error?.code, 'InvalidInput');
+    const warned = new Promise<string>((resolve) => tts().once('call:warn', (call: { args: unknown[] }) => resolve(String(call.args[0]))));
+    tts().receive({ payload: '   ' });
+    assert.match(await warned, /empty text/);
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    tts().receive({ payload: 'Still working.' });
+    await joined;
+    assert.equal(sim.stats.tasks.started, 1, 'the blank message never reached the service');
+  });
+
+  it('refuses a voice of another model before calling the service', async () => {
+    await start({ voice: '' });
+    const caught = nextMessages<OutMsg>(node('caught'), 1);
+    tts().receive({ payload: 'hello', voice: 'longxiaochun_v2' });
+    const [err] = await caught;
+    assert.equal(err?.error?.code, 'VoiceModelMismatch');
+    assert.equal(sim.stats.tasks.started, 0);
+  });
+
+  it('msg.voice does not override a voice set on the node (Node-RED convention)', async () => {
+    await start();
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    tts().receive({ payload: 'Node voice wins.', voice: 'longxiaochun_v2' });
+    const [out] = await joined;
+    assert.ok(out?.payload.equals(expectedAudio({ text: 'Node voice wins.', voice: 'longanyang', sampleRate: 24000 })));
+  });
+});

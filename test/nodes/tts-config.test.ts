@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
+import { DashScopeSimulator } from '../simulator';
+import { runTask, waitFor } from '../support/collect';
+import { trackSourceTimers } from '../support/handles';
+import { builtNode, deployedFlows, helper, type TestFlows } from '../support/node-red';
+
+const KEY = 'sk-test-key';
+const ttsConfig = builtNode('tts-config');
+
+describe('tts-config node', () => {
+  let sim: DashScopeSimulator;
+  const savedEnv = process.env.DASHSCOPE_API_KEY;
+
+  before(async () => {
+    sim = await DashScopeSimulator.start();
+  });
+  after(async () => {
+    await sim.close();
+  });
+  beforeEach((done) => {
+    delete process.env.DASHSCOPE_API_KEY;
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    if (savedEnv === undefined) delete process.env.DASHSCOPE_API_KEY;
+    else process.env.DASHSCOPE_API_KEY = savedEnv;
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  function flow(extra: Record<string, unknown> = {}): TestFlows {
+    return [{ id: 'cfg', type: 'tts-config', name: 'sim', region: 'custom', endpoint: sim.baseUrl, workspace: '', keepWarm: false, ...extra }];
+  }
+
+  function config(): TtsConfigNode {
+    return helper.getNode('cfg') as TtsConfigNode;
+  }
+
+  it('builds a connection manager from its credentials and endpoint', async () => {
+    await helper.load(ttsConfig, flow(), { cfg: { apiKey: KEY } });
+    const node = config();
+    assert.equal(node.configError, undefined);
+    assert.ok(node.manager);
+    const lease = await node.manager.acquireCosyVoice();
+    const out = await runTask(lease.runTask, { model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm', sampleRate: 16000 }, ['Hi.'])
+      .outcome;
+    lease.release();
+    assert.equal(out.error, undefined);
+    assert.ok(out.audio.length > 0);
+  });
+
+  it('sends the workspace header when a workspace is set', async () => {
+    await helper.load(ttsConfig, flow({ workspace: 'ws-1234' }), { cfg: { apiKey: KEY } });
+    const before = sim.transcripts.length;
+    const lease = await config().manager!.acquireCosyVoice();
+    lease.release();
+    assert.equal(sim.transcripts[before]?.headers['x-dashscope-workspace'], 'ws-1234');
+  });
+
+  it('falls back to the DASHSCOPE_API_KEY environment variable', async () => {
+    process.env.DASHSCOPE_API_KEY = KEY;
+    await helper.load(ttsConfig, flow(), {});
+    const lease = await config().manager!.acquireCosyVoice();
+    lease.release();
+    assert.equal(config().configError, undefined);
+  });
+
+  it('without any key it says so instead of connecting', async () => {
+    await helper.load(ttsConfig, flow(), {});
+    assert.equal(config().manager, undefined);
+    assert.match(config().configError ?? '', /no API key/);
+  });
+
+  it('refuses a clear-text endpoint that is not on this machine', async () => {
+    await helper.load(ttsConfig, flow({ endpoint: 'http://198.51.100.7:8080' }), { cfg: { apiKey: KEY } });
+    assert.equal(config().manager, undefined);
+    assert.match(config().configError ?? '', /clear text/);
+  });
+
+  it('with keepWarm, a registered user gets a socket opened at deploy', async () => {
+    await helper.load(ttsConfig, flow({ keepWarm: true }), { cfg: { apiKey: KEY } });
+    const before = sim.stats.connections.cosyvoice;
+    config().manager!.register({ id: 'user1' }, { prewarmCosyVoice: true });
+    await waitFor(() => sim.stats.connections.cosyvoice === before + 1, 2000, 'prewarm');
+  });
+
+  it('closing the flow closes every socket and timer it opened', async () => {
+    const timers = trackSourceTimers();
+    await helper.load(ttsConfig, flow({ keepWarm: true }), { cfg: { apiKey: KEY } });
+    const manager = config().manager!;
+    manager.register({ id: 'user1' }, { prewarmCosyVoice: true });
+    await waitFor(() => manager.stats().idle === 1, 2000, 'prewarm');
+    const q = await manager.acquireQwen('qwen3-tts-flash-realtime', { voice: 'Cherry', mode: 'commit', responseFormat: 'pcm', sampleRate: 24000 });
+    q.release();
+    assert.ok(sim.stats.openSockets >= 2);
+    await helper.unload();
+    await waitFor(() => sim.stats.openSockets === 0, 2000, 'all sockets closed');
+    assert.equal(manager.stats().open, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    timers.stop();
+    assert.deepEqual(timers.live(), [], 'no timer survives the close');
+  });
+
+  it('keeps the key out of logs, errors and the exported flow', async () => {
+    sim.inject({ kind: 'reject-auth', times: 3 });
+    const secret = 'sk-this-must-never-leak-0123456789';
+    await helper.load(ttsConfig, flow(), { cfg: { apiKey: secret } });
+    const err = await config().manager!.acquireCosyVoice().then(
+      () => assert.fail('the simulator rejects every key here'),
+      (e: Error) => e,
+    );
+    assert.match(err.message, /invalid API key/);
+    const statuses = (config() as unknown as { status: { args?: unknown[][] } }).status.args ?? [];
+    const everything = JSON.stringify([deployedFlows(), helper.log().args, statuses, err.message, err.stack, String(err)]);
+    assert.ok(everything.includes('tts-config'), 'the capture covers the flow');
+    assert.ok(!everything.includes(secret), 'the API key leaked');
+    sim.clearFaults();
+  });
+});

@@ -1,0 +1,123 @@
+/** Simulator options and their defaults (timeouts shortened in tests, real values by default). */
+import { DEFAULT_CHUNK_MS } from './audio-frames';
+import { COSYVOICE_TERMINATORS, QWEN_TERMINATORS } from './sentences';
+
+export interface CosyVoiceOptions {
+  /** Mid-task silence before `request timeout after 23 seconds.` (cosyvoice.md §5.2). */
+  taskTimeoutMs?: number;
+  /** Idle connection close after a task ended, or after connecting (§7). */
+  idleCloseMs?: number;
+  /** run-task while a task runs: docs disagree (§5.4); default is the stricter rejection. */
+  runTaskWhileRunning?: 'reject' | 'replace';
+  /** Where word timestamps travel: docs disagree (§6.2); default sentence-end. */
+  wordsIn?: 'sentence-end' | 'task-finished' | 'both';
+  /** 0 = off; otherwise run-tasks beyond N per rolling second per API key fail with Throttling.RateQuota. */
+  rateLimitPerSecond?: number;
+  sentenceTerminators?: string;
+  /** error_code of the 23 s timeout: docs disagree between InvalidParameter and CLIENT_ERROR (§6.5). */
+  timeoutErrorCode?: string;
+}
+
+export interface QwenOptions {
+  /** 0 = off; otherwise an `error` then close when no client event arrives for this long (§7). */
+  idleTimeoutMs?: number;
+  /** Fate of appended-but-uncommitted text at session.finish in commit mode (§4.5). */
+  uncommittedOnFinish?: 'discard' | 'synthesize';
+  sentenceTerminators?: string;
+  /** Rates accepted besides the documented four (SDK docstrings also list 22050/44100 — docs disagree). */
+  extraSampleRates?: number[];
+}
+
+export type CloneUrlFailure = 'decoder' | 'file-too-large' | 'sample-rate' | 'silent' | 'internal' | 'undeployed';
+
+export interface CustomizationOptions {
+  /** CosyVoice clones/designs stay DEPLOYING this long; 0 = OK at the next look. */
+  deployMs?: number;
+  /** Per service voice quota (voice-customization.md §6). */
+  quota?: number;
+  /** Simulated download outcome per sample URL (§9: "configurable failures"). */
+  urlFailures?: Record<string, CloneUrlFailure>;
+  /** Minimum preview_text length (third-party rule); 0 disables. */
+  qwenPreviewTextMinChars?: number;
+  cosyvoicePreviewTextMinChars?: number;
+  /** When set, Qwen clone creation answers fallback_mode: true with this reason. */
+  qwenCloneFallbackReason?: string;
+  /** Add target_model to CosyVoice list_voice entries (one doc lists it; unconfirmed). */
+  listIncludesTargetModel?: boolean;
+}
+
+export interface SimulatorOptions {
+  host?: string;
+  port?: number;
+  apiKeys?: string[];
+  /** Demo mode: any non-empty Bearer key is accepted. */
+  acceptAnyKey?: boolean;
+  firstAudioLatencyMs?: number;
+  /** 0 = as fast as possible; 0.5 = one second of audio takes 500 ms to stream. */
+  realTimeFactor?: number;
+  chunkMs?: number;
+  cosyvoice?: CosyVoiceOptions;
+  qwen?: QwenOptions;
+  customization?: CustomizationOptions;
+  /** Keep per-connection transcripts (default true; the long-running demo turns it off). */
+  recordTranscripts?: boolean;
+  /** One short line per connection / notable event (the CLI sends it to stderr). */
+  log?: (line: string) => void;
+}
+
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  apiKeys: ReadonlySet<string>;
+  acceptAnyKey: boolean;
+  firstAudioLatencyMs: number;
+  realTimeFactor: number;
+  chunkMs: number;
+  cosyvoice: Required<CosyVoiceOptions>;
+  qwen: Required<QwenOptions>;
+  customization: Required<Omit<CustomizationOptions, 'qwenCloneFallbackReason'>> &
+    Pick<CustomizationOptions, 'qwenCloneFallbackReason'>;
+  recordTranscripts: boolean;
+  log: (line: string) => void;
+}
+
+export function resolveOptions(o: SimulatorOptions = {}): ResolvedOptions {
+  const c = o.cosyvoice ?? {};
+  const q = o.qwen ?? {};
+  const z = o.customization ?? {};
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    apiKeys: new Set(o.apiKeys ?? ['sk-test-key']),
+    acceptAnyKey: o.acceptAnyKey ?? false,
+    firstAudioLatencyMs: Math.max(0, o.firstAudioLatencyMs ?? 0),
+    realTimeFactor: Math.max(0, o.realTimeFactor ?? 0),
+    chunkMs: o.chunkMs && o.chunkMs > 0 ? o.chunkMs : DEFAULT_CHUNK_MS,
+    cosyvoice: {
+      taskTimeoutMs: c.taskTimeoutMs ?? 23_000,
+      idleCloseMs: c.idleCloseMs ?? 60_000,
+      runTaskWhileRunning: c.runTaskWhileRunning ?? 'reject',
+      wordsIn: c.wordsIn ?? 'sentence-end',
+      rateLimitPerSecond: c.rateLimitPerSecond ?? 0,
+      sentenceTerminators: c.sentenceTerminators ?? COSYVOICE_TERMINATORS,
+      timeoutErrorCode: c.timeoutErrorCode ?? 'InvalidParameter',
+    },
+    qwen: {
+      idleTimeoutMs: q.idleTimeoutMs ?? 0,
+      uncommittedOnFinish: q.uncommittedOnFinish ?? 'discard',
+      sentenceTerminators: q.sentenceTerminators ?? QWEN_TERMINATORS,
+      extraSampleRates: q.extraSampleRates ?? [],
+    },
+    customization: {
+      deployMs: z.deployMs ?? 0,
+      quota: z.quota ?? 1000,
+      urlFailures: z.urlFailures ?? {},
+      qwenPreviewTextMinChars: z.qwenPreviewTextMinChars ?? 15,
+      cosyvoicePreviewTextMinChars: z.cosyvoicePreviewTextMinChars ?? 0,
+      qwenCloneFallbackReason: z.qwenCloneFallbackReason,
+      listIncludesTargetModel: z.listIncludesTargetModel ?? false,
+    },
+    recordTranscripts: o.recordTranscripts ?? true,
+    log: o.log ?? (() => undefined),
+  };
+}

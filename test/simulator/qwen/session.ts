@@ -1,0 +1,284 @@
+/**
+ * One Qwen-TTS-Realtime WebSocket = one session (qwen-realtime.md §2, §6): session.created on
+ * connect, text buffered and cut into responses (server_commit: per sentence; commit: per commit),
+ * responses strictly one after another, session.finish → drain → session.finished → close 1000.
+ */
+import { findModel, QWEN_PROTOCOL, type CatalogModel } from '../catalog';
+import type { FaultOf, FaultQueue } from '../faults';
+import { qwenId } from '../ids';
+import { parseJsonObject, type JsonObject } from '../json';
+import type { ResolvedOptions } from '../options';
+import { PacedQueue, type PacedStep } from '../paced-queue';
+import { sentenceFrames } from '../sentence-audio';
+import { allSentences, splitSentences } from '../sentences';
+import type { ClientFrame, SimConnection } from '../sim-connection';
+import type { SimulatorStats } from '../stats';
+import { TimerBag } from '../timer-bag';
+import type { VoiceStore } from '../voice-store';
+import * as ev from './events';
+import { applySessionUpdate, defaultSessionConfig, describeSession, type QwenSessionConfig } from './session-config';
+import { responseUsage } from './usage';
+import { isQwenVoiceAllowed, voiceNotSupported } from './voice-check';
+
+export interface QwenEnv {
+  options: ResolvedOptions;
+  faults: FaultQueue;
+  stats: SimulatorStats;
+  voices: VoiceStore;
+}
+
+type Phase = 'open' | 'finishing' | 'closing';
+
+interface ActiveResponse {
+  ref: ev.ResponseRef;
+  usage: Record<string, unknown>;
+}
+
+const FAULT_EVENT: Record<NonNullable<FaultOf<'qwen-error'>['on']>, string> = {
+  'session.update': 'session.update',
+  append: 'input_text_buffer.append',
+  commit: 'input_text_buffer.commit',
+};
+
+export class QwenSession {
+  private phase: Phase = 'open';
+  private readonly model: CatalogModel | undefined;
+  private config: QwenSessionConfig = defaultSessionConfig();
+  private readonly sessionId = qwenId('sess');
+  /** Text appended but not yet turned into a response. */
+  private buffer = '';
+  private appendedSinceCommit = false;
+  private responseStarted = false;
+  private createdSent = false;
+  private active: ActiveResponse | undefined;
+  private prevFrameMs = 0;
+  private readonly queue = new PacedQueue();
+  private readonly timers = new TimerBag();
+  private cancelIdle: () => void = () => undefined;
+
+  constructor(
+    readonly conn: SimConnection,
+    private readonly modelId: string,
+    private readonly env: QwenEnv,
+  ) {
+    this.model = findModel(modelId, QWEN_PROTOCOL);
+    conn.onFrame((f) => this.onFrame(f));
+    conn.onClose(() => this.dispose());
+    this.announce();
+    this.armIdle();
+  }
+
+  dispose(): void {
+    this.phase = 'closing';
+    this.queue.dispose();
+    this.timers.clearAll();
+  }
+
+  /** §2: the handshake does not check the model; an unknown one gets session.created, then a silent close. */
+  private announce(): void {
+    const delay = this.env.faults.take('delay-session-created');
+    this.queue.push({
+      notBefore: delay ? Date.now() + delay.ms : undefined,
+      run: () => {
+        const c = this.config;
+        this.conn.sendEvent(
+          ev.sessionCreated({
+            object: 'realtime.session',
+            mode: c.mode,
+            model: this.modelId,
+            voice: c.voice,
+            response_format: c.response_format,
+            sample_rate: c.sample_rate,
+            id: this.sessionId,
+          }),
+        );
+        this.createdSent = true;
+        if (!this.model) this.closeNow();
+      },
+    });
+  }
+
+  private closeNow(): void {
+    this.phase = 'closing';
+    this.queue.clear();
+    this.timers.clearAll();
+    this.conn.close(1000);
+  }
+
+  /** Acknowledgements go out at once, but never ahead of session.created. */
+  private reply(event: Record<string, unknown>): void {
+    if (this.createdSent) this.conn.sendEvent(event);
+    else this.queue.push({ run: () => this.conn.sendEvent(event) });
+  }
+
+  private armIdle(): void {
+    const ms = this.env.options.qwen.idleTimeoutMs;
+    if (ms <= 0) return;
+    this.cancelIdle();
+    this.cancelIdle = this.timers.after(ms, () => {
+      // Streaming audio is activity too; only a quiet session times out.
+      if (this.queue.pending > 0) return this.armIdle();
+      this.conn.sendEvent(ev.error('idle_timeout', `Session idle timeout: no client event for ${ms} ms.`));
+      this.closeNow();
+    });
+  }
+
+  private onFrame(frame: ClientFrame): void {
+    if (this.phase !== 'open' || !this.model) return;
+    this.armIdle();
+    if (frame.binary) return this.reply(ev.error('invalid_value', 'Binary frames are not supported; send JSON events.'));
+    const msg = parseJsonObject(frame.text);
+    if (!msg || typeof msg.type !== 'string') return this.reply(ev.error('invalid_value', 'Invalid event: expected a JSON object with a "type".'));
+    const type = msg.type;
+
+    const fault = this.env.faults.take('qwen-error', (f) => !f.on || FAULT_EVENT[f.on] === type);
+    if (fault) {
+      this.reply(ev.error(fault.code, fault.message));
+      if (fault.fatal) this.closeNow();
+      return;
+    }
+    this.dispatch(type, msg, this.model);
+  }
+
+  private dispatch(type: string, msg: JsonObject, model: CatalogModel): void {
+    switch (type) {
+      case 'session.update':
+        return this.sessionUpdate(msg, model);
+      case 'input_text_buffer.append':
+        return this.append(msg);
+      case 'input_text_buffer.commit':
+        return this.commit();
+      case 'input_text_buffer.clear':
+        this.buffer = '';
+        this.appendedSinceCommit = false;
+        return this.reply(ev.cleared());
+      case 'session.finish':
+        return this.finish();
+      case 'response.cancel':
+        return this.cancelResponse();
+      default:
+        return this.reply(ev.error('invalid_value', `Unknown event type '${type}'.`));
+    }
+  }
+
+  private sessionUpdate(msg: JsonObject, model: CatalogModel): void {
+    this.env.stats.sessionUpdates += 1;
+    if (this.responseStarted) {
+      return this.reply(ev.error('invalid_value', 'Session update error: session already started or finished or failed.'));
+    }
+    const r = applySessionUpdate(this.config, msg.session, model, this.env.voices, this.env.options.qwen.extraSampleRates);
+    if (!r.ok) return this.reply(ev.error('invalid_value', r.message));
+    this.config = r.config;
+    this.reply(ev.sessionUpdated(describeSession(this.sessionId, this.modelId, this.config)));
+  }
+
+  private append(msg: JsonObject): void {
+    if (typeof msg.text !== 'string') return this.reply(ev.error('invalid_value', "input_text_buffer.append needs a string 'text'."));
+    if (!msg.text) return;
+    this.buffer += msg.text;
+    this.appendedSinceCommit = true;
+    if (this.config.mode !== 'server_commit') return;
+    const { sentences, rest } = splitSentences(this.buffer, this.env.options.qwen.sentenceTerminators);
+    this.buffer = rest;
+    for (const s of sentences) this.enqueueResponse([s]);
+  }
+
+  private commit(): void {
+    // "The buffer" is what was appended since the last commit, even if server_commit already
+    // started synthesizing complete sentences of it.
+    if (!this.appendedSinceCommit) return this.reply(ev.error('invalid_value', 'Error committing input text buffer: buffer is empty.'));
+    this.appendedSinceCommit = false;
+    this.reply(ev.committed(qwenId('item')));
+    const text = this.takeBuffer();
+    if (!text) return;
+    this.enqueueResponse(this.config.mode === 'commit' ? allSentences(text, this.env.options.qwen.sentenceTerminators) : [text]);
+  }
+
+  private finish(): void {
+    this.phase = 'finishing';
+    this.cancelIdle();
+    const text = this.takeBuffer();
+    if (text) {
+      if (this.config.mode === 'server_commit') this.enqueueResponse([text]);
+      else if (this.env.options.qwen.uncommittedOnFinish === 'synthesize') this.enqueueResponse(allSentences(text, this.env.options.qwen.sentenceTerminators));
+    }
+    this.queue.push({
+      run: () => {
+        this.conn.sendEvent(ev.sessionFinished());
+        this.closeNow();
+      },
+    });
+  }
+
+  private takeBuffer(): string {
+    const t = this.buffer;
+    this.buffer = '';
+    return t;
+  }
+
+  /** response.cancel (SDK-only, §4.6): simulator proposal — stop deltas, response.done "cancelled". */
+  private cancelResponse(): void {
+    const active = this.active;
+    if (!active) return this.reply(ev.error('response_cancel_not_active', 'Cancellation failed: no active response found.'));
+    this.queue.drop(active.ref.id);
+    this.queue.pushFront({
+      run: () => {
+        this.conn.sendEvent(ev.responseDone(active.ref, 'cancelled', active.usage));
+        this.env.stats.responses.done += 1;
+        this.active = undefined;
+      },
+    });
+  }
+
+  /** One response: created → item added → part added → deltas → audio/part/item done → response.done. */
+  private enqueueResponse(sentences: string[]): void {
+    const model = this.model;
+    if (!model || sentences.length === 0) return;
+    const c = this.config;
+    if (!isQwenVoiceAllowed(model, c.voice, this.env.voices)) return this.reply(ev.error('invalid_value', voiceNotSupported(c.voice)));
+    this.responseStarted = true;
+    const { options, stats } = this.env;
+    const ref: ev.ResponseRef = { id: qwenId('resp'), itemId: qwenId('item'), voice: c.voice };
+    const shape = { voice: c.voice, sampleRate: c.sample_rate, format: c.response_format, chunkMs: options.chunkMs };
+    const frames = sentences.flatMap((s, i) => sentenceFrames(s, shape, i === 0));
+    const text = sentences.join('');
+    const usage = responseUsage(model, text, frames.reduce((a, f) => a + f.durationMs, 0));
+    const readyAt = Date.now();
+
+    const steps: PacedStep[] = [
+      {
+        tag: ref.id,
+        run: () => {
+          this.active = { ref, usage };
+          this.conn.sendEvent(ev.responseCreated(ref));
+          stats.responses.created += 1;
+          this.conn.sendEvent(ev.outputItemAdded(ref));
+          this.conn.sendEvent(ev.contentPartAdded(ref));
+        },
+      },
+    ];
+    frames.forEach((frame, i) => {
+      steps.push({
+        tag: ref.id,
+        notBefore: i === 0 ? readyAt + options.firstAudioLatencyMs : undefined,
+        gapMs: (i === 0 ? this.prevFrameMs : (frames[i - 1]?.durationMs ?? 0)) * options.realTimeFactor,
+        run: () => {
+          if (!this.conn.emitAudioFrame(() => this.conn.sendEvent(ev.audioDelta(ref, frame.data)))) this.dispose();
+        },
+      });
+    });
+    this.prevFrameMs = frames[frames.length - 1]?.durationMs ?? 0;
+    steps.push({
+      tag: ref.id,
+      run: () => {
+        this.conn.sendEvent(ev.audioDone(ref));
+        this.conn.sendEvent(ev.contentPartDone(ref));
+        this.conn.sendEvent(ev.outputItemDone(ref));
+        this.conn.sendEvent(ev.responseDone(ref, 'completed', usage));
+        stats.responses.done += 1;
+        this.active = undefined;
+      },
+    });
+    this.queue.push(...steps);
+  }
+}

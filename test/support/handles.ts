@@ -1,0 +1,28 @@
+import { createHook } from 'node:async_hooks';
+import { sep } from 'node:path';
+
+const SRC = `${sep}src${sep}`;
+
+/**
+ * Watches the timers that the package's own code (src/) creates, so a test can prove that none
+ * is left running. Counting all of the process's timers would also count mocha's and the
+ * simulator's, which come and go on their own.
+ */
+export function trackSourceTimers(): { live(): string[]; stop(): void } {
+  const live = new Map<number, string>();
+  const hook = createHook({
+    init(id, type) {
+      if (type !== 'Timeout') return;
+      const stack = new Error().stack ?? '';
+      const frame = stack.split('\n').find((line) => line.includes(SRC) && !line.includes('node_modules'));
+      if (frame) live.set(id, frame.trim());
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  }).enable();
+  return {
+    live: () => [...live.values()],
+    stop: () => hook.disable(),
+  };
+}

@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import helper from 'node-red-node-test-helper';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+/** A flow as the helper takes it: node definitions with any properties. */
+export type TestFlows = ({ id: string; type: string } & Record<string, unknown>)[];
+
+export type NodeInitializer = (RED: NodeAPI) => void;
+
+const BUILT = join(__dirname, '..', '..', 'nodes');
+
+/** The built node file, exactly what Node-RED loads for users (npm test builds first). */
+export function builtNode(type: string): NodeInitializer {
+  const file = join(BUILT, `${type}.js`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file) as NodeInitializer;
+}
+
+/** Core nodes the tests wire in, exactly as Node-RED ships them. */
+export function coreNode(relative: string): NodeInitializer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(require.resolve(`@node-red/nodes/core/${relative}`)) as NodeInitializer;
+}
+
+/** Resolves with the next `count` messages a helper node receives. */
+export function nextMessages<T>(node: Node, count: number): Promise<T[]> {
+  const got: T[] = [];
+  return new Promise((resolve) => {
+    node.on('input', (msg: NodeMessageInFlow) => {
+      got.push(msg as unknown as T);
+      if (got.length === count) resolve(got);
+    });
+  });
+}
+
+/** Every message a helper node receives from now on. */
+export function collect<T>(node: Node): T[] {
+  const got: T[] = [];
+  node.on('input', (msg: NodeMessageInFlow) => got.push(msg as unknown as T));
+  return got;
+}
+
+/** The flows as the runtime holds them (node definitions; credentials are kept apart). */
+export function deployedFlows(): unknown[] {
+  const internals = helper as unknown as { _redNodes: { getFlows(): { flows: unknown[] } } };
+  return internals._redNodes.getFlows().flows;
+}
