@@ -211,7 +211,7 @@ describe('simulator: deterministic audio', () => {
     let peak = 0;
     for (let i = 0; i < a.length; i += 2) peak = Math.max(peak, Math.abs(a.readInt16LE(i)));
     assert.ok(peak > 0.2 * 32767 && peak <= 0.3 * 32767 + 1, `peak ${peak}`);
-    assert.equal(a.readInt16LE(0) === 0 || Math.abs(a.readInt16LE(0)) < 500, true, 'fades in');
+    assert.ok(Math.abs(a.readInt16LE(0)) < 0.01 * 32767, 'each character fades in');
   });
 
   it('encodes wav with a streaming header on the first frame only; mp3/opus placeholders are marked', () => {
@@ -323,6 +323,22 @@ describe('simulator: CosyVoice', () => {
     assert.equal(r.audio.indexOf('RIFF'), 0);
     assert.equal(r.audio.lastIndexOf('RIFF'), 0);
     assert.ok(r.audio.equals(expectedAudio({ text: '你好。再见。', voice: 'longanyang', sampleRate: 16000, format: 'wav' })));
+  });
+
+  it('paces audio: first frame after firstAudioLatencyMs, then real time × realTimeFactor', async () => {
+    await start({ firstAudioLatencyMs: 120, realTimeFactor: 0.5 });
+    const c = await connect(cosyUrl());
+    await started(c, 't', { ...POEM_PARAMS, word_timestamp_enabled: false });
+    const t0 = Date.now();
+    c.send(continueTask('t', 'Seventeen chars !')); // 17 × 60 ms = 1.02 s of audio, 11 frames
+    await c.next((f) => f.binary);
+    const first = Date.now();
+    await c.next((f) => !f.binary && cev(f).payload.output?.type === 'sentence-end');
+    const last = Date.now();
+    assert.ok(first - t0 >= 110, `first audio after ${first - t0} ms`);
+    // 10 gaps of 100 ms audio at RTF 0.5 = 500 ms.
+    assert.ok(last - first >= 450 && last - first < 1500, `streamed in ${last - first} ms`);
+    assert.equal(c.frames.filter((f) => f.binary).length, 11);
   });
 
   describe('run-task validation (task-failed, then close)', () => {
@@ -900,16 +916,20 @@ describe('simulator: handshake, faults and lifecycle', () => {
     await new Promise((r) => setTimeout(r, 50)); // let earlier tests' client sockets finish closing
     const before = handles();
     await start({ cosyvoice: { idleCloseMs: 60_000, taskTimeoutMs: 23_000 }, qwen: { idleTimeoutMs: 60_000 } });
+    // Something armed in every kind of timer: idle close, 23 s gap, Qwen idle, delayed start, delayed handshake.
+    const idle = await connect(cosyUrl());
+    const running = await connect(cosyUrl());
+    await started(running, 'r');
+    const qwen = await qwenSession('qwen3-tts-flash-realtime');
     s().inject({ kind: 'delay-task-started', ms: 50_000 });
     s().inject({ kind: 'delay-handshake', ms: 50_000, service: 'qwen' });
     const c = await connect(cosyUrl());
     c.send(runTask('t'));
     const pending = RawClient.refused(qwenUrl('qwen3-tts-flash-realtime')); // stuck in the delayed handshake
     await new Promise((r) => setTimeout(r, 30));
-    assert.ok(s().stats.openSockets >= 1);
+    assert.equal(s().stats.openSockets, 4);
     await s().close();
-    await c.closed;
-    await pending;
+    await Promise.all([c.closed, idle.closed, running.closed, qwen.closed, pending]);
     assert.equal(s().stats.openSockets, 0);
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(handles(), before);

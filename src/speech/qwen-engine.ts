@@ -30,12 +30,28 @@ const SENTENCE_END = /[。！？.!?\n]\s*$/;
 export interface QwenEngineOptions {
   /** After the last commit, the longest silence from the service before the utterance is given up. */
   responseTimeoutMs: number;
+  /**
+   * In server_commit mode the closing commit may find the buffer already empty (the service cut
+   * the last sentence itself). Whether it then answers with an error or a bare `committed` is
+   * unconfirmed, so after such an answer a response is awaited this long before the utterance ends.
+   */
+  flushGraceMs: number;
+}
+
+export const QWEN_ENGINE_DEFAULTS: QwenEngineOptions = { responseTimeoutMs: 20_000, flushGraceMs: 250 };
+
+const TERMINATORS = new Set(['。', '！', '？', '.', '!', '?', '\n']);
+
+/** The text after the last sentence end: what the service may still be holding back. */
+function tailAfterTerminator(text: string): string {
+  for (let i = text.length - 1; i >= 0; i--) if (TERMINATORS.has(text[i] as string)) return text.slice(i + 1);
+  return text;
 }
 
 export class QwenEngine implements SpeechEngine<QwenUtteranceSettings> {
   constructor(
     private readonly manager: ConnectionManager,
-    private readonly options: QwenEngineOptions = { responseTimeoutMs: 20_000 },
+    private readonly options: QwenEngineOptions = QWEN_ENGINE_DEFAULTS,
   ) {}
 
   speak(utterance: Utterance<QwenUtteranceSettings>, onOver: () => void): ActiveSpeech {
@@ -56,11 +72,15 @@ class QwenSpeech implements ActiveSpeech, TextListener {
   private over = false;
   private retried = false;
   private uncommitted = '';
-  private commitsAwaiting = 0;
+  /** Commits sent and not yet answered; `maybeEmpty` marks the closing one whose buffer may be empty. */
+  private readonly commits: { maybeEmpty: boolean }[] = [];
   private responsesOwed = 0;
+  private maybeOwed = false;
   private activeResponse = false;
   private flushed = false;
+  private flushError: DashScopeError | undefined;
   private watchdog: NodeJS.Timeout | undefined;
+  private grace: NodeJS.Timeout | undefined;
   private readonly responses: ResponseResult[] = [];
   private readonly emitter: ChunkEmitter;
 
@@ -97,14 +117,18 @@ class QwenSpeech implements ActiveSpeech, TextListener {
     this.uncommitted += text;
     const commitMode = this.utterance.settings.session.mode === 'commit';
     if (commitMode && !this.utterance.ended && this.uncommitted.length >= COMMIT_AT_CHARS && SENTENCE_END.test(this.uncommitted)) {
-      this.commit();
+      this.commit(false);
     }
   }
 
   onEnd(): void {
     if (this.over || !this.lease) return;
     this.flushed = true;
-    if (!isBlank(this.uncommitted)) this.commit();
+    if (!isBlank(this.uncommitted)) {
+      // In server_commit mode the service may already have cut everything up to the last sentence end.
+      const serverCuts = this.utterance.settings.session.mode === 'server_commit';
+      this.commit(serverCuts && isBlank(tailAfterTerminator(this.uncommitted)));
+    }
     this.armWatchdog();
     this.maybeComplete();
   }
@@ -116,7 +140,7 @@ class QwenSpeech implements ActiveSpeech, TextListener {
     const lease = this.lease;
     this.lease = undefined;
     if (lease) {
-      const clean = !this.activeResponse && this.commitsAwaiting === 0 && this.responsesOwed === 0;
+      const clean = !this.activeResponse && this.commits.length === 0 && this.responsesOwed === 0 && !this.maybeOwed;
       if (this.activeResponse) lease.session.cancelResponse();
       lease.session.clear();
       // Anything still owed by the service would leak into the next utterance: start afresh.
@@ -128,10 +152,10 @@ class QwenSpeech implements ActiveSpeech, TextListener {
     this.onOver();
   }
 
-  private commit(): void {
+  private commit(maybeEmpty: boolean): void {
     this.lease?.session.commit();
     this.uncommitted = '';
-    this.commitsAwaiting++;
+    this.commits.push({ maybeEmpty });
   }
 
   private listen(lease: QwenLease): void {
@@ -142,23 +166,30 @@ class QwenSpeech implements ActiveSpeech, TextListener {
       onResponseCreated: () => {
         this.activeResponse = true;
         if (this.responsesOwed > 0) this.responsesOwed--;
+        else if (this.maybeOwed) this.endGrace();
         this.armWatchdog();
       },
       onResponseDone: (result) => {
         this.activeResponse = false;
         this.responses.push(result);
         this.armWatchdog();
+        if (this.maybeOwed && !this.grace) this.startGrace();
         this.maybeComplete();
       },
       onCommitted: () => {
-        if (this.commitsAwaiting > 0) this.commitsAwaiting--;
-        this.responsesOwed++;
+        const commit = this.commits.shift();
+        if (!commit) return; // the service's own automatic commit (unconfirmed whether it is announced)
+        if (commit.maybeEmpty) this.startGrace();
+        else this.responsesOwed++;
         this.armWatchdog();
       },
       onError: (err) => {
-        if (this.commitsAwaiting > 0 && this.flushed && isBlank(this.uncommitted)) {
-          // The closing commit found nothing left to synthesize: the server already spoke it all.
-          this.commitsAwaiting--;
+        const closing = this.commits[this.commits.length - 1];
+        if (this.flushed && closing?.maybeEmpty && this.commits.length === 1) {
+          // Most likely the closing commit found an empty buffer. Should nothing at all be heard,
+          // this error is what the user is told.
+          this.commits.shift();
+          this.flushError = err;
           this.maybeComplete();
           return;
         }
@@ -186,17 +217,19 @@ class QwenSpeech implements ActiveSpeech, TextListener {
   private reset(): void {
     this.settle();
     this.uncommitted = '';
-    this.commitsAwaiting = 0;
+    this.commits.length = 0;
     this.responsesOwed = 0;
+    this.maybeOwed = false;
+    this.flushError = undefined;
     this.activeResponse = false;
     this.flushed = false;
     this.responses.length = 0;
   }
 
   private maybeComplete(): void {
-    if (this.over || !this.flushed || this.activeResponse || this.commitsAwaiting > 0 || this.responsesOwed > 0) return;
+    if (this.over || !this.flushed || this.activeResponse || this.commits.length > 0 || this.responsesOwed > 0 || this.maybeOwed) return;
     if (this.emitter.bytes === 0) {
-      this.fail(noAudioError(this.utterance.settings.session.voice));
+      this.fail(this.flushError ?? noAudioError(this.utterance.settings.session.voice));
       return;
     }
     this.over = true;
@@ -236,9 +269,30 @@ class QwenSpeech implements ActiveSpeech, TextListener {
     this.watchdog.unref?.();
   }
 
+  /** Waits for a response that may follow the closing commit, counted from when the service is idle. */
+  private startGrace(): void {
+    this.maybeOwed = true;
+    clearTimeout(this.grace);
+    this.grace = undefined;
+    if (this.activeResponse) return; // restarted when the active response is done
+    this.grace = setTimeout(() => {
+      this.grace = undefined;
+      this.maybeOwed = false;
+      this.maybeComplete();
+    }, this.options.flushGraceMs);
+    this.grace.unref?.();
+  }
+
+  private endGrace(): void {
+    this.maybeOwed = false;
+    clearTimeout(this.grace);
+    this.grace = undefined;
+  }
+
   private settle(): void {
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
+    this.endGrace();
   }
 
   private summary(): QwenSummary {

@@ -116,7 +116,3 @@ export function instructTemplateEntry(voice: string): unknown {
 export function qwenSessionDefaults(): QwenSessionDefaults {
   return catalog.qwen_realtime_session_defaults;
 }
-
-export function allModels(): readonly CatalogModel[] {
-  return catalog.models;
-}

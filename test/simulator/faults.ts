@@ -54,10 +54,6 @@ export class FaultQueue {
     this.armed = [];
   }
 
-  has(kind: FaultKind): boolean {
-    return this.armed.some((a) => a.fault.kind === kind);
-  }
-
   /** Consumes one occurrence of the first armed fault of `kind` that `matches` accepts. */
   take<K extends FaultKind>(kind: K, matches: (f: FaultOf<K>) => boolean = () => true): FaultOf<K> | undefined {
     for (let i = 0; i < this.armed.length; i++) {
