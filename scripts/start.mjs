@@ -144,7 +144,7 @@ function writeFlowFileOnce(name) {
   };
   const config = demo
     ? {
-        id: 'd5c0ffee00000002',
+        id: 'dashscope-tts-config',
         type: 'tts-config',
         name: DEMO_CONFIG_NAME,
         region: 'custom',
@@ -153,7 +153,7 @@ function writeFlowFileOnce(name) {
         keepWarm: false,
       }
     : {
-        id: 'd5c0ffee00000003',
+        id: 'dashscope-tts-config',
         type: 'tts-config',
         name: '',
         region,

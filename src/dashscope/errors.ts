@@ -37,7 +37,7 @@ export class DashScopeError extends Error {
 
   /** True for an authentication failure: retrying with the same key can never succeed. */
   get isAuthFailure(): boolean {
-    return this.status === 401 || this.status === 403 || this.code === 'InvalidApiKey';
+    return isAuthFailure(this);
   }
 }
 
@@ -61,6 +61,15 @@ export function isRetryableCode(code: string, status?: number): boolean {
   if (status !== undefined && (status === 429 || status >= 500)) return true;
   if (RETRYABLE_CODES.has(code)) return true;
   return code.startsWith('Throttling');
+}
+
+/**
+ * Auth failure by shape, not by class: each node file is its own bundle, so an error made by the
+ * connection manager (in tts-config.js) is not an instance of another bundle's DashScopeError.
+ */
+export function isAuthFailure(err: unknown): boolean {
+  const e = err as Partial<DashScopeError> | undefined;
+  return e?.status === 401 || e?.status === 403 || e?.code === 'InvalidApiKey';
 }
 
 export function isThrottling(err: DashScopeError): boolean {

@@ -201,4 +201,47 @@ describe('cosyvoice-stream node', () => {
     const [out] = await joined;
     assert.ok(out?.payload.equals(expectedAudio({ text: 'Node voice wins.', voice: 'longanyang', sampleRate: 24000 })));
   });
+
+  describe('status', () => {
+    type StatusSpy = { args: { fill?: string; shape?: string; text?: string }[][] };
+    const statuses = (): { fill?: string; text?: string }[] => ((tts() as unknown as { status: StatusSpy }).status.args ?? []).map((a) => a[0] ?? {});
+
+    it('shows speaking while an utterance plays, ready afterwards, and a failure in a few words', async () => {
+      await start({ voice: '' });
+      const joined = nextMessages<OutMsg>(node('joined'), 1);
+      tts().receive({ payload: 'Status check.', voice: 'longanyang' });
+      await joined;
+      await waitFor(() => statuses().some((s) => s.text === 'ready' && s.fill === 'green'), 2000, 'ready after speaking');
+      const texts = statuses().map((s) => s.text);
+      assert.ok(texts.includes('speaking (longanyang)'), texts.join(' | '));
+      const caught = nextMessages<OutMsg>(node('caught'), 1);
+      tts().receive({ payload: 'x', voice: 'nosuchvoice' });
+      await caught;
+      const last = statuses()[statuses().length - 1];
+      assert.equal(last?.fill, 'red');
+      assert.match(last?.text ?? '', /InvalidParameter/);
+      assert.ok((last?.text ?? '').length <= 60);
+    });
+
+    it('says "invalid API key" when the service refuses the key, and makes no further attempts', async () => {
+      sim = await DashScopeSimulator.start();
+      sim.inject({ kind: 'reject-auth', times: Infinity });
+      const flow: TestFlows = [
+        { id: 'tab', type: 'tab' },
+        { id: 'cfg', type: 'tts-config', region: 'custom', endpoint: sim.baseUrl, keepWarm: false },
+        { id: 'tts', type: 'cosyvoice-stream', z: 'tab', config: 'cfg', model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm', sampleRate: 24000, input: 'utterance', wires: [[], []] },
+        { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+      ];
+      await helper.load(nodes, flow, { cfg: { apiKey: 'sk-wrong' } });
+      const caught = nextMessages<OutMsg>(node('caught'), 3);
+      for (let i = 0; i < 3; i++) tts().receive({ payload: `attempt ${i}` });
+      const errs = await caught;
+      assert.ok(errs.every((e) => e.error?.code === 'InvalidApiKey'));
+      assert.equal(sim.stats.handshakesRejected, 1);
+      const last = statuses()[statuses().length - 1];
+      assert.equal(last?.text, 'invalid API key');
+    });
+  });
 });
+

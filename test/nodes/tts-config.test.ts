@@ -117,4 +117,17 @@ describe('tts-config node', () => {
     assert.ok(!everything.includes(secret), 'the API key leaked');
     sim.clearFaults();
   });
+
+  it('serves the model and voice catalog to the edit dialogs', async () => {
+    await helper.load(ttsConfig, flow(), { cfg: { apiKey: KEY } });
+    const res = await helper.request().get('/dashscope-tts/catalog').expect(200);
+    const body = res.body as { models: { id: string; family: string; formats: string[] }[]; voices: { cosyvoice: { id: string; models: string[] }[]; qwen: { id: string }[] } };
+    const cosy = body.models.filter((m) => m.family === 'cosyvoice').map((m) => m.id);
+    assert.deepEqual(cosy.sort(), ['cosyvoice-v1', 'cosyvoice-v2', 'cosyvoice-v3-flash', 'cosyvoice-v3-plus', 'cosyvoice-v3.5-flash', 'cosyvoice-v3.5-plus']);
+    assert.ok(body.models.some((m) => m.id === 'qwen3-tts-vc-realtime-2026-01-15'), 'dated snapshots and vc/vd models are offered');
+    assert.ok(body.voices.cosyvoice.find((v) => v.id === 'longanyang')?.models.includes('cosyvoice-v3-flash'));
+    assert.ok(body.voices.qwen.some((v) => v.id === 'Cherry'));
+    assert.ok(!JSON.stringify(body).includes(KEY));
+  });
 });
+

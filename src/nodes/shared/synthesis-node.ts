@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { ConnectionManager, ConnectionState, ManagerUser } from '../../connection/connection-manager';
-import type { DashScopeError } from '../../dashscope/errors';
+import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
 import { InputError } from '../../speech/input-error';
 import { SpeechQueue, type SpeechEngine } from '../../speech/speech-queue';
 import { Utterance, type Message, type UtteranceOutput } from '../../speech/utterance';
@@ -44,6 +44,7 @@ const STATE_STATUS: Record<ConnectionState, NodeStatus> = {
 };
 
 function shortError(err: Error): string {
+  if (isAuthFailure(err)) return 'invalid API key';
   const code = (err as Partial<DashScopeError>).code;
   const text = code && code !== 'InvalidSetting' && code !== 'InvalidInput' ? `${code}: ${err.message}` : err.message;
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
