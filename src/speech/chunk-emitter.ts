@@ -49,8 +49,27 @@ export class ChunkEmitter {
     this.utterance.output.audio(msg);
   }
 
-  /** Closes the sequence; `extra` marks an interrupted or failed utterance. */
-  end(extra?: Message): void {
+  /** The utterance was spoken: end marker, summary on output 2, input messages done. */
+  finish(summary: object): void {
+    this.end();
+    this.utterance.output.event({ ...this.utterance.base, payload: summary });
+    this.utterance.output.complete();
+  }
+
+  /** The utterance failed: a sequence already begun is closed (marked partial), then the error. */
+  fail(err: Error): void {
+    if (this.index > 0) this.end({ partial: true });
+    this.utterance.output.complete(err);
+  }
+
+  /** Stopped on purpose (msg.stop): not an error. */
+  interrupt(): void {
+    if (this.index > 0) this.end({ interrupted: true });
+    this.utterance.output.complete();
+  }
+
+  /** Closes the sequence with a zero-length chunk carrying parts.count, so join nodes complete it. */
+  private end(extra?: Message): void {
     const parts = { id: this.utterance.id, index: this.index, type: 'buffer', count: this.index + 1 };
     this.index++;
     this.utterance.output.audio({ ...this.utterance.base, ...extra, payload: Buffer.alloc(0), audio: this.audio, parts });

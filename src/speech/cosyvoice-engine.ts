@@ -100,13 +100,8 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
 
   cancel(): void {
     if (this.over) return;
-    this.over = true;
-    this.utterance.detach();
-    this.task?.cancel();
-    this.lease?.release();
-    this.lease = undefined;
-    if (this.emitter.chunks > 0) this.emitter.end({ interrupted: true });
-    this.utterance.output.complete();
+    this.teardown();
+    this.emitter.interrupt();
     this.onOver();
   }
 
@@ -211,26 +206,26 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
       this.fail(noAudioError(this.utterance.settings.voice));
       return;
     }
-    this.over = true;
-    this.utterance.detach();
-    this.lease?.release();
-    this.lease = undefined;
-    this.emitter.end();
-    this.utterance.output.event({ ...this.utterance.base, payload: this.summary() });
-    this.utterance.output.complete();
+    this.teardown();
+    this.emitter.finish(this.summary());
     this.onOver();
   }
 
   private fail(err: Error): void {
     if (this.over) return;
+    this.teardown();
+    this.emitter.fail(err);
+    this.onOver();
+  }
+
+  /** The utterance is over: stop listening, end any task still running, give the socket back. */
+  private teardown(): void {
     this.over = true;
     this.utterance.detach();
     this.task?.cancel();
+    this.task = undefined;
     this.lease?.release();
     this.lease = undefined;
-    if (this.emitter.chunks > 0) this.emitter.end({ partial: true });
-    this.utterance.output.complete(err);
-    this.onOver();
   }
 
   private summary(): CosyVoiceSummary {

@@ -2,6 +2,7 @@ import { modelInfo, modelsOf, systemVoicesFor, COSYVOICE_VOICES } from '../dashs
 import type { AudioFormat, CosyVoiceTaskParams } from '../dashscope/cosyvoice';
 import { billedLength } from '../dashscope/text';
 import { InputError } from './input-error';
+import { blank, nodeOrMessage, numberIn } from './setting-values';
 
 /** The node's properties as the editor stores them (numbers may arrive as strings, blanks as ''). */
 export interface CosyVoiceNodeProps {
@@ -31,22 +32,6 @@ export interface CosyVoiceOverrides {
 
 const FORMATS: readonly AudioFormat[] = ['pcm', 'wav', 'mp3', 'opus'];
 
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
-}
-
-function numberIn(name: string, raw: unknown, min: number, max: number, integer: boolean): number | undefined {
-  if (blank(raw)) return undefined;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new InputError('InvalidSetting', `${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-  }
-  return n;
-}
-
-function pick<T>(nodeValue: unknown, override: unknown, parse: (v: unknown) => T | undefined): T | undefined {
-  return blank(nodeValue) ? parse(override) : parse(nodeValue);
-}
 
 /** The target model encoded in a custom voice id (`{target_model}-{prefix}-{hex}`), if it has one. */
 function customVoiceModel(voice: string): string | undefined {
@@ -93,9 +78,9 @@ export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: Cos
   }
 
   const params: CosyVoiceTaskParams = { model: info.id, voice, format, sampleRate };
-  params.volume = pick(props.volume, overrides.volume, (v) => numberIn('volume', v, 0, 100, true));
-  params.rate = pick(props.rate, overrides.rate, (v) => numberIn('rate', v, 0.5, 2, false));
-  params.pitch = pick(props.pitch, overrides.pitch, (v) => numberIn('pitch', v, 0.5, 2, false));
+  params.volume = numberIn('volume', nodeOrMessage(props.volume, overrides.volume), 0, 100, true);
+  params.rate = numberIn('rate', nodeOrMessage(props.rate, overrides.rate), 0.5, 2, false);
+  params.pitch = numberIn('pitch', nodeOrMessage(props.pitch, overrides.pitch), 0.5, 2, false);
   if (format === 'opus' && supports('bit_rate')) params.bitRate = numberIn('bitRate', props.bitRate, 6, 510, true);
   if (supports('seed')) params.seed = numberIn('seed', props.seed, 0, 65535, true);
   if (supports('language_hints') && !blank(props.languageHints)) {

@@ -135,20 +135,15 @@ class QwenSpeech implements ActiveSpeech, TextListener {
 
   cancel(): void {
     if (this.over) return;
-    this.over = true;
-    this.settle();
     const lease = this.lease;
-    this.lease = undefined;
-    if (lease) {
-      const clean = !this.activeResponse && this.commits.length === 0 && this.responsesOwed === 0 && !this.maybeOwed;
+    const clean = !this.activeResponse && this.commits.length === 0 && this.responsesOwed === 0 && !this.maybeOwed && isBlank(this.uncommitted);
+    if (lease && !clean) {
       if (this.activeResponse) lease.session.cancelResponse();
       lease.session.clear();
-      // Anything still owed by the service would leak into the next utterance: start afresh.
-      if (clean && isBlank(this.uncommitted)) lease.release();
-      else lease.discard();
     }
-    if (this.emitter.chunks > 0) this.emitter.end({ interrupted: true });
-    this.utterance.output.complete();
+    // Anything the service still owes would leak into the next utterance: such a session is closed.
+    this.teardown(clean);
+    this.emitter.interrupt();
     this.onOver();
   }
 
@@ -232,31 +227,28 @@ class QwenSpeech implements ActiveSpeech, TextListener {
       this.fail(this.flushError ?? noAudioError(this.utterance.settings.session.voice));
       return;
     }
-    this.over = true;
-    this.settle();
-    this.utterance.detach();
-    this.lease?.release();
-    this.lease = undefined;
-    this.emitter.end();
-    this.utterance.output.event({ ...this.utterance.base, payload: this.summary() });
-    this.utterance.output.complete();
+    this.teardown(true);
+    this.emitter.finish(this.summary());
     this.onOver();
   }
 
   private fail(err: Error): void {
     if (this.over) return;
+    if (this.activeResponse) this.lease?.session.cancelResponse();
+    this.teardown(false);
+    this.emitter.fail(err);
+    this.onOver();
+  }
+
+  /** The utterance is over: timers cleared, the session given back (`reusable`) or closed. */
+  private teardown(reusable: boolean): void {
     this.over = true;
     this.settle();
     this.utterance.detach();
     const lease = this.lease;
     this.lease = undefined;
-    if (lease) {
-      if (this.activeResponse) lease.session.cancelResponse();
-      lease.discard();
-    }
-    if (this.emitter.chunks > 0) this.emitter.end({ partial: true });
-    this.utterance.output.complete(err);
-    this.onOver();
+    if (reusable) lease?.release();
+    else lease?.discard();
   }
 
   /** One timer per utterance, armed only after the final commit: never on the audio path. */

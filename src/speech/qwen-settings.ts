@@ -2,6 +2,7 @@ import { modelInfo, QWEN_VOICES } from '../dashscope/catalog';
 import type { AudioFormat } from '../dashscope/cosyvoice';
 import type { QwenMode, QwenSessionSettings } from '../dashscope/qwen-realtime';
 import { InputError } from './input-error';
+import { nodeOrMessage, numberIn } from './setting-values';
 
 export interface QwenNodeProps {
   model: string;
@@ -34,19 +35,6 @@ export interface QwenUtteranceSettings {
 }
 
 const LANGUAGE_TYPES = ['Auto', 'Chinese', 'English', 'German', 'Italian', 'Portuguese', 'Spanish', 'Japanese', 'Korean', 'French', 'Russian'];
-
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
-}
-
-function numberIn(name: string, raw: unknown, min: number, max: number, integer: boolean): number | undefined {
-  if (blank(raw)) return undefined;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new InputError('InvalidSetting', `${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-  }
-  return n;
-}
 
 function text(name: string, nodeValue: string, override: unknown): string {
   if (override !== undefined && typeof override !== 'string') throw new InputError('InvalidOverride', `msg.${name} must be a string`);
@@ -86,10 +74,9 @@ export function resolveQwenSettings(props: QwenNodeProps, overrides: QwenOverrid
     session.languageType = languageType;
   }
   const tunable = (t: string): boolean => info.tunables.includes(t);
-  const pick = (node: unknown, override: unknown): unknown => (blank(node) ? override : node);
-  if (tunable('speech_rate')) session.speechRate = numberIn('speechRate', pick(props.speechRate, overrides.speechRate), 0.5, 2, false);
-  if (tunable('volume')) session.volume = numberIn('volume', pick(props.volume, overrides.volume), 0, 100, true);
-  if (tunable('pitch_rate')) session.pitchRate = numberIn('pitchRate', pick(props.pitchRate, overrides.pitchRate), 0.5, 2, false);
+  if (tunable('speech_rate')) session.speechRate = numberIn('speechRate', nodeOrMessage(props.speechRate, overrides.speechRate), 0.5, 2, false);
+  if (tunable('volume')) session.volume = numberIn('volume', nodeOrMessage(props.volume, overrides.volume), 0, 100, true);
+  if (tunable('pitch_rate')) session.pitchRate = numberIn('pitchRate', nodeOrMessage(props.pitchRate, overrides.pitchRate), 0.5, 2, false);
   if (tunable('bit_rate') && format === 'opus') session.bitRate = numberIn('bitRate', props.bitRate, 6, 510, true);
 
   const instructions = text('instructions', props.instructions, overrides.instructions);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
+import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
@@ -138,6 +139,33 @@ describe('cosyvoice-stream node', () => {
     assert.equal(urgent?.topic, 'urgent');
     assert.ok(urgent?.payload.equals(expectedAudio({ text: 'Urgent: smoke detected.', voice: 'longanyang', sampleRate: 24000 })));
     assert.equal(chunks.filter((c) => c.topic === 'dropped').length, 0, 'the queued utterance was dropped');
+  });
+
+  it('with keepWarm, the utterance after a stop starts on a socket that was already open', async () => {
+    await start({}, { realTimeFactor: 1, chunkMs: 50 }, { keepWarm: true });
+    const manager = (node('cfg') as unknown as TtsConfigNode).manager!;
+    await waitFor(() => manager.stats().idle === 1, 2000, 'the warm socket');
+    const chunks = collect<OutMsg>(node('chunks'));
+    tts().receive({ payload: 'A long announcement that gets interrupted. '.repeat(4), topic: 'long' });
+    await waitFor(() => chunks.length >= 2 && manager.stats().idle === 1, 5000, 'speaking, with a spare ready');
+    const reused = manager.stats().reused;
+    const opened = manager.stats().opened;
+    tts().receive({ stop: true, payload: 'Urgent.', topic: 'urgent' });
+    await waitFor(() => chunks.some((c) => c.topic === 'urgent' && c.payload.length > 0), 5000, 'urgent audio');
+    assert.equal(manager.stats().reused, reused + 1, 'the urgent utterance took the spare socket');
+    assert.ok(manager.stats().opened <= opened + 1, 'at most the background refill opened a socket');
+  });
+
+  it('puts sentence and word timestamps on output 2 when enabled', async () => {
+    await start({ wordTimestamps: true });
+    const events = nextMessages<{ payload: { sentences: { index: number; text: string; words: { text: string; beginTime: number }[] }[] } }>(node('events'), 1);
+    tts().receive({ payload: '床前明月光，疑是地上霜。' });
+    const [event] = await events;
+    assert.deepEqual(
+      event?.payload.sentences.map((s) => s.text),
+      ['床前明月光，', '疑是地上霜。'],
+    );
+    assert.equal(event?.payload.sentences[0]?.words[0]?.text, '床');
   });
 
   it('stream input across 50 small messages gives the same audio as the whole text at once', async () => {

@@ -151,29 +151,9 @@ export function attachSynthesis<Settings>(
     }
     const text = typeof payload === 'string' ? payload : '';
 
-    if (inputMode === 'stream') {
-      if (!streaming) {
-        if (text.trim() === '') {
-          if (complete) node.warn('a stream ended without any text: nothing to speak');
-          done();
-          return;
-        }
-        let settings: Settings;
-        try {
-          settings = binding.resolve(msg);
-        } catch (err) {
-          fail(err as Error, done);
-          return;
-        }
-        const output = outputFor(send, done);
-        streamingDones = output.dones;
-        streaming = new Utterance(settings, baseMessage(msg), output);
-        streaming.append(text);
-        queue.submit(streaming);
-      } else {
-        streamingDones.push(done);
-        streaming.append(text);
-      }
+    if (inputMode === 'stream' && streaming) {
+      streamingDones.push(done);
+      streaming.append(text);
       if (complete) {
         streaming.end();
         streaming = undefined;
@@ -182,22 +162,34 @@ export function attachSynthesis<Settings>(
     }
 
     if (text.trim() === '') {
-      node.warn('empty text: nothing to speak (not sent to the service)');
+      // A stream may well open with a bare space; only a stream that ends empty is worth a warning.
+      if (inputMode === 'utterance') node.warn('empty text: nothing to speak (not sent to the service)');
+      else if (complete) node.warn('a stream ended without any text: nothing to speak');
       done();
       return;
     }
+    const utterance = startUtterance(msg, send, done);
+    if (!utterance) return;
+    utterance.append(text);
+    if (inputMode === 'utterance' || complete) utterance.end();
+    else streaming = utterance;
+  });
+
+  /** A new utterance for this message's settings, queued at once; undefined when they are invalid. */
+  function startUtterance(msg: Message, send: SendFn, done: DoneFn): Utterance<Settings> | undefined {
     let settings: Settings;
     try {
       settings = binding.resolve(msg);
     } catch (err) {
       fail(err as Error, done);
-      return;
+      return undefined;
     }
-    const utterance = new Utterance(settings, baseMessage(msg), outputFor(send, done));
-    utterance.append(text);
-    utterance.end();
+    const output = outputFor(send, done);
+    streamingDones = output.dones;
+    const utterance = new Utterance(settings, baseMessage(msg), output);
     queue.submit(utterance);
-  });
+    return utterance;
+  }
 
   node.on('close', (removed: boolean, done: () => void) => {
     queue.close();
