@@ -12,7 +12,7 @@ export class ConnectGate {
   private authFailure: DashScopeError | undefined;
   private closed = false;
   private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
-  /** Delays actually waited, newest last (for tests and diagnostics). */
+  /** The backoff delays imposed after failures, newest last (for tests and diagnostics). */
   readonly waits: number[] = [];
 
   constructor(
@@ -51,7 +51,9 @@ export class ConnectGate {
         }
         if (!failure?.retryable) throw err;
         this.consecutiveFailures++;
-        this.nextAttemptAt = Date.now() + backoffDelay(this.policy, this.consecutiveFailures, this.random);
+        const delay = backoffDelay(this.policy, this.consecutiveFailures, this.random);
+        this.waits.push(delay);
+        this.nextAttemptAt = Date.now() + delay;
         this.onFailure(failure);
         if (tries >= this.policy.maxAttempts) throw failure;
       }
@@ -68,7 +70,6 @@ export class ConnectGate {
   }
 
   private sleep(ms: number): Promise<void> {
-    this.waits.push(ms);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.sleepers.delete(timer);

@@ -39,6 +39,11 @@ export interface ManagerOptions {
   qwenIdleMs?: number;
   /** Idle CosyVoice sockets kept at most. */
   maxIdleCosyVoice?: number;
+  /**
+   * keepWarm: a task started ahead of the text is replaced after this long, well inside the
+   * service's 23 s limit for a task without instructions.
+   */
+  armedTaskMs?: number;
   cosyvoiceLimits?: Partial<CosyVoiceLimits>;
   random?: () => number;
 }
@@ -48,6 +53,8 @@ export interface ManagerStats {
   reused: number;
   failed: number;
   renewed: number;
+  /** Utterances that found a CosyVoice task already started for them. */
+  armedUsed: number;
   /** Task starts that had to wait for the client-side rate limit. */
   throttled: number;
   open: number;
@@ -68,6 +75,13 @@ export interface QwenLease {
   release(): void;
   /** Closes the session: its state is unknown (e.g. a response was cancelled mid-way). */
   discard(): void;
+}
+
+interface ArmedTask {
+  key: string;
+  lease: CosyVoiceLease;
+  task: CosyVoiceTask;
+  timer: NodeJS.Timeout | undefined;
 }
 
 function qwenKey(model: string, settings: QwenSessionSettings): string {
@@ -93,7 +107,10 @@ export class ConnectionManager {
   private currentState: ConnectionState = 'idle';
   private lastError: DashScopeError | undefined;
   private closed = false;
-  private counts = { opened: 0, reused: 0, failed: 0, renewed: 0 };
+  private counts = { opened: 0, reused: 0, failed: 0, renewed: 0, armedUsed: 0 };
+  private armed: ArmedTask | undefined;
+  private arming = false;
+  private readonly armedTaskMs: number;
   private readonly connectTimeoutMs: number;
   private readonly cosyvoiceIdleMs: number;
   private readonly qwenIdleMs: number;
@@ -104,6 +121,7 @@ export class ConnectionManager {
     this.cosyvoiceIdleMs = options.cosyvoiceIdleMs ?? 45_000;
     this.qwenIdleMs = options.qwenIdleMs ?? 60_000;
     this.maxIdleCosyVoice = options.maxIdleCosyVoice ?? 2;
+    this.armedTaskMs = options.armedTaskMs ?? 15_000;
     this.limits = { ...COSYVOICE_LIMITS, ...options.cosyvoiceLimits };
     this.limiter = new RateLimiter(options.taskStartsPerSecond ?? 3);
     this.gate = new ConnectGate(options.backoff ?? DEFAULT_BACKOFF, options.random, (err) => {
@@ -140,6 +158,7 @@ export class ConnectionManager {
   /** A user leaves; when the last one leaves because it was removed, idle sockets go too. */
   deregister(user: ManagerUser, removed = false): void {
     this.users.delete(user.id);
+    if (this.users.size === 0) this.disarm();
     if (this.users.size === 0 && removed) this.closeIdle();
   }
 
@@ -165,6 +184,68 @@ export class ConnectionManager {
       .finally(() => {
         this.warming = undefined;
       });
+  }
+
+  /**
+   * keepWarm: starts a task with these parameters now, so that the next utterance's first text
+   * goes straight to synthesis instead of waiting a round trip for task-started. A started task
+   * cannot wait for text longer than 23 s, and one that never got text cannot be finished
+   * cleanly, so it is abandoned with its socket and replaced every `armedTaskMs`.
+   */
+  armCosyVoice(params: CosyVoiceTaskParams): void {
+    if (!this.options.keepWarm || this.closed || this.arming || this.gate.authFailed || this.users.size === 0) return;
+    const key = JSON.stringify(params);
+    if (this.armed?.key === key && !this.armed.task.finished) return;
+    this.disarm();
+    this.arming = true;
+    this.acquireCosyVoice().then(
+      (lease) => {
+        this.arming = false;
+        if (this.closed || this.armed) {
+          lease.release();
+          return;
+        }
+        let armed: ArmedTask | undefined;
+        const task = lease.runTask(params, {
+          onAudio: () => undefined,
+          onFinished: () => this.disarm(),
+          onFailed: () => this.disarm(),
+          // The service's 23 s clock starts at task-started (a start held back by the rate limit does not count).
+          onStarted: () => {
+            if (!armed || this.armed !== armed) return;
+            armed.timer = setTimeout(() => {
+              this.disarm();
+              this.armCosyVoice(params);
+            }, this.armedTaskMs);
+            armed.timer.unref?.();
+          },
+        });
+        armed = { key, lease, task, timer: undefined };
+        this.armed = armed;
+      },
+      () => {
+        this.arming = false; // the state, counters and backoff already say why
+      },
+    );
+  }
+
+  /** The task started ahead for exactly these parameters, if there is one: it is the caller's now. */
+  takeArmedCosyVoice(params: CosyVoiceTaskParams): { lease: CosyVoiceLease; task: CosyVoiceTask } | undefined {
+    const armed = this.armed;
+    if (!armed || armed.key !== JSON.stringify(params) || armed.task.finished) return undefined;
+    clearTimeout(armed.timer);
+    this.armed = undefined;
+    this.counts.armedUsed++;
+    return { lease: armed.lease, task: armed.task };
+  }
+
+  private disarm(): void {
+    const armed = this.armed;
+    if (!armed) return;
+    this.armed = undefined;
+    clearTimeout(armed.timer);
+    armed.task.cancel();
+    armed.lease.release();
   }
 
   private takeIdleCosyVoice(): CosyVoiceConnection | undefined {
@@ -405,6 +486,7 @@ export class ConnectionManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.setState('closed');
+    this.disarm();
     this.closed = true;
     this.gate.close();
     this.limiter.close();

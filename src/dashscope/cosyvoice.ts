@@ -151,9 +151,19 @@ export class CosyVoiceTask {
   constructor(
     private readonly connection: CosyVoiceConnection,
     readonly params: CosyVoiceTaskParams,
-    private readonly handlers: TaskHandlers,
+    private handlers: TaskHandlers,
     private readonly limits: CosyVoiceLimits,
   ) {}
+
+  /** Hands a task started ahead of its text to the utterance that will use it. */
+  retarget(handlers: TaskHandlers): void {
+    this.handlers = handlers;
+  }
+
+  /** task-started has arrived: text goes straight to synthesis. */
+  get started(): boolean {
+    return this.state === 'running';
+  }
 
   get finished(): boolean {
     return this.state === 'done';

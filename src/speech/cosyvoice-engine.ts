@@ -1,5 +1,5 @@
 import type { ConnectionManager, CosyVoiceLease } from '../connection/connection-manager';
-import { COSYVOICE_LIMITS, type CosyVoiceTask, type CosyVoiceTaskParams, type SentenceResult, type TaskResult } from '../dashscope/cosyvoice';
+import { COSYVOICE_LIMITS, type CosyVoiceTask, type CosyVoiceTaskParams, type SentenceResult, type TaskHandlers, type TaskResult } from '../dashscope/cosyvoice';
 import { DashScopeError } from '../dashscope/errors';
 import { billedLength, isBlank, splitByBilledLength } from '../dashscope/text';
 import { ChunkEmitter, describeAudio, durationMs } from './chunk-emitter';
@@ -113,7 +113,7 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
     if (this.utterance.settings.enableSsml && !this.utterance.ended) return;
     if (!isBlank(text)) {
       if (this.lease) this.startTask();
-      else this.acquire();
+      else if (!this.startArmedTask()) this.acquire();
       return;
     }
     if (this.utterance.ended) this.finishUtterance();
@@ -143,7 +143,16 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
     );
   }
 
-  private startTask(): void {
+  /** keepWarm: a task already started for these settings saves the run-task round trip. */
+  private startArmedTask(): boolean {
+    const armed = this.manager.takeArmedCosyVoice(this.utterance.settings);
+    if (!armed) return false;
+    this.lease = armed.lease;
+    this.startTask(armed.task);
+    return true;
+  }
+
+  private startTask(armed?: CosyVoiceTask): void {
     const lease = this.lease as CosyVoiceLease;
     let text = this.pending.join('');
     this.pending = [];
@@ -153,13 +162,15 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
       text = first as string;
       this.pending = rest;
     }
-    const task = lease.runTask(this.utterance.settings, {
+    const handlers: TaskHandlers = {
       onAudio: (chunk) => {
         if (!this.over) this.emitter.chunk(chunk);
       },
       onFinished: (result) => this.onTaskFinished(task, result),
       onFailed: (err) => this.onTaskFailed(task, err),
-    });
+    };
+    const task = armed ?? lease.runTask(this.utterance.settings, handlers);
+    if (armed) armed.retarget(handlers);
     task.onIdleFinish = () => {
       if (this.task === task) this.accepting = false;
     };

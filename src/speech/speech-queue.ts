@@ -10,7 +10,8 @@ export interface SpeechEngine<Settings> {
   speak(utterance: Utterance<Settings>, onOver: () => void): ActiveSpeech;
 }
 
-export type QueueState = 'idle' | 'speaking';
+/** `idle`: the queue ran empty; `stopped`: msg.stop emptied it (something urgent may follow at once). */
+export type QueueState = 'idle' | 'speaking' | 'stopped';
 
 /**
  * Utterances are spoken strictly in arrival order, one at a time. stop() cuts the current one and
@@ -50,7 +51,7 @@ export class SpeechQueue<Settings> {
     this.current = undefined;
     current?.speech?.cancel();
     for (const u of dropped) u.output.complete();
-    this.onState('idle');
+    this.onState('stopped');
   }
 
   close(): void {

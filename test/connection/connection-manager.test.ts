@@ -151,6 +151,58 @@ describe('ConnectionManager', () => {
     assert.ok(Date.now() - started >= 900, 'seven starts need at least two rolling seconds of budget');
   });
 
+  describe('tasks started ahead of the text (keepWarm)', () => {
+    it('hands a started task to the next utterance, whose text then goes straight to synthesis', async () => {
+      const m = await setup({ keepWarm: true });
+      m.register({ id: 'n1' });
+      m.armCosyVoice(params);
+      await waitFor(() => sim.stats.tasks.started === 1, 2000, 'armed task started');
+      await new Promise((r) => setTimeout(r, 20));
+      const armed = m.takeArmedCosyVoice(params);
+      assert.ok(armed, 'the armed task is offered');
+      assert.equal(armed.task.started, true);
+      assert.equal(m.takeArmedCosyVoice(params), undefined, 'only once');
+      const out = await runTask(
+        (_p, h) => {
+          armed.task.retarget(h);
+          return armed.task;
+        },
+        params,
+        ['Straight to synthesis.'],
+      ).outcome;
+      armed.lease.release();
+      assert.equal(out.error, undefined);
+      assert.ok(out.audio.equals(expectedAudio({ text: 'Straight to synthesis.', voice: 'longanyang', sampleRate: 24000 })));
+      assert.equal(sim.stats.tasks.started, 1, 'no run-task was needed after the text arrived');
+      assert.equal(m.stats().armedUsed, 1);
+    });
+
+    it('offers nothing for other parameters, and nothing without keepWarm', async () => {
+      const m = await setup({ keepWarm: true });
+      m.register({ id: 'n1' });
+      m.armCosyVoice(params);
+      await waitFor(() => sim.stats.tasks.started === 1, 2000, 'armed');
+      assert.equal(m.takeArmedCosyVoice({ ...params, voice: 'longanhuan' }), undefined);
+      await m.close();
+      const cold = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }), credentials: { apiKey: KEY }, keepWarm: false });
+      cold.register({ id: 'n2' });
+      cold.armCosyVoice(params);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sim.stats.tasks.started, 1, 'keepWarm off: no task started ahead');
+      await cold.close();
+    });
+
+    it('replaces an armed task well before the service timeout, so no task ever fails', async () => {
+      const m = await setup({ keepWarm: true, armedTaskMs: 150 }, { cosyvoice: { taskTimeoutMs: 400 } });
+      m.register({ id: 'n1' });
+      m.armCosyVoice(params);
+      await waitFor(() => sim.stats.tasks.started >= 4, 3000, 'three replacements');
+      assert.equal(sim.stats.tasks.failed, 0, 'the service never had to time an armed task out');
+      await waitFor(() => sim.stats.openSockets <= 2, 2000, 'abandoned sockets closed');
+      await waitFor(() => m.takeArmedCosyVoice(params)?.task.started === true, 2000, 'a fresh armed task');
+    });
+  });
+
   describe('Qwen sessions', () => {
     it('reuses a session with the same settings and opens exactly one more for a different voice', async () => {
       const m = await setup();

@@ -156,6 +156,23 @@ describe('cosyvoice-stream node', () => {
     assert.ok(manager.stats().opened <= opened + 1, 'at most the background refill opened a socket');
   });
 
+  it('with keepWarm a task is started at deploy, so the first text needs no run-task round trip', async () => {
+    await start({}, {}, { keepWarm: true });
+    const manager = (node('cfg') as unknown as TtsConfigNode).manager!;
+    await waitFor(() => sim.stats.tasks.started === 1, 2000, 'a task started ahead');
+    const sentAt = Date.now();
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    tts().receive({ payload: 'Ready before you asked.' });
+    const [out] = await joined;
+    assert.ok(out?.payload.equals(expectedAudio({ text: 'Ready before you asked.', voice: 'longanyang', sampleRate: 24000 })));
+    assert.equal(manager.stats().armedUsed, 1);
+    const runTasks = sim.transcripts.flatMap((t) =>
+      t.entries.filter((e) => e.dir === 'C' && (e.json as { header?: { action?: string } }).header?.action === 'run-task'),
+    );
+    assert.ok(runTasks.length >= 1 && (runTasks[0]?.at ?? Infinity) < sentAt, 'the utterance task was started before the message came');
+    await waitFor(() => sim.stats.tasks.started === 2, 2000, 'the next task armed once the queue ran empty');
+  });
+
   it('puts sentence and word timestamps on output 2 when enabled', async () => {
     await start({ wordTimestamps: true });
     const events = nextMessages<{ payload: { sentences: { index: number; text: string; words: { text: string; beginTime: number }[] }[] } }>(node('events'), 1);

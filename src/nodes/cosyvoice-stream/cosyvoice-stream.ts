@@ -33,6 +33,9 @@ export = function registerCosyVoiceStream(RED: NodeAPI): void {
       },
       createEngine: (manager) => new CosyVoiceEngine(manager),
       warmsCosyVoice: true,
+      prewarm: (config) => {
+        if (defaults) config.manager?.armCosyVoice(defaults);
+      },
       speakingLabel: (p) => p.voice,
       settingsError: defaultsError,
     });

@@ -14,7 +14,7 @@ export interface SynthesisBinding<Settings> {
   createEngine(manager: ConnectionManager): SpeechEngine<Settings>;
   /** Registering asks the manager to keep a CosyVoice socket warm (when the config says keepWarm). */
   warmsCosyVoice?: boolean;
-  /** Called once the node is registered with its config, e.g. to pre-warm a session. */
+  /** Called once the node is registered with its config, and whenever its queue runs empty: get the next utterance's session ready. */
   prewarm?(config: TtsConfigNode): void;
   /** The node's own settings are invalid: shown at deploy so it is not discovered at the first alert. */
   settingsError?: Error;
@@ -78,6 +78,7 @@ export function attachSynthesis<Settings>(
   }
 
   let connection: ConnectionState = 'idle';
+  let closing = false;
   let lastError: string | undefined = binding.settingsError ? shortError(binding.settingsError) : undefined;
   if (binding.settingsError) node.error(binding.settingsError.message);
   const showIdle = (): void => {
@@ -88,7 +89,11 @@ export function attachSynthesis<Settings>(
     if (state === 'speaking' && utterance) {
       const label = binding.speakingLabel?.(utterance.settings);
       node.status({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
-    } else showIdle();
+    } else {
+      showIdle();
+      // Not after a stop: an urgent utterance may follow at once and needs the spare socket.
+      if (state === 'idle' && !closing) binding.prewarm?.(config);
+    }
   });
   const user: ManagerUser = {
     id: node.id,
@@ -192,6 +197,7 @@ export function attachSynthesis<Settings>(
   }
 
   node.on('close', (removed: boolean, done: () => void) => {
+    closing = true;
     queue.close();
     streaming = undefined;
     config.deregister(user, removed);

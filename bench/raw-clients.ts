@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+
+/**
+ * Minimal hand-written protocol clients: the floor that the nodes are compared with. They do the
+ * same protocol steps as the nodes with nothing else around them.
+ */
+function open(url: string, key: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${key}` }, perMessageDeflate: false });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+const runTask = (taskId: string): string =>
+  JSON.stringify({
+    header: { action: 'run-task', task_id: taskId, streaming: 'duplex' },
+    payload: {
+      task_group: 'audio',
+      task: 'tts',
+      function: 'SpeechSynthesizer',
+      model: 'cosyvoice-v3-flash',
+      parameters: { text_type: 'PlainText', voice: 'longanyang', format: 'pcm', sample_rate: 24000 },
+      input: {},
+    },
+  });
+const instruction = (action: string, taskId: string, input: object): string =>
+  JSON.stringify({ header: { action, task_id: taskId, streaming: 'duplex' }, payload: { input } });
+
+/** One CosyVoice task on `ws`; resolves with ms from run-task to the first audio frame, after task-finished. */
+function cosyTask(ws: WebSocket, text: string): Promise<number> {
+  const taskId = randomUUID().replace(/-/g, '');
+  const t0 = performance.now();
+  let first = -1;
+  return new Promise((resolve, reject) => {
+    const onMessage = (data: Buffer, binary: boolean): void => {
+      if (binary) {
+        if (first < 0) first = performance.now() - t0;
+        return;
+      }
+      const event = (JSON.parse(data.toString()) as { header: { event: string } }).header.event;
+      if (event === 'task-started') {
+        ws.send(instruction('continue-task', taskId, { text }));
+        ws.send(instruction('finish-task', taskId, {}));
+      } else if (event === 'task-finished') {
+        ws.off('message', onMessage);
+        resolve(first);
+      } else if (event === 'task-failed') reject(new Error('task failed'));
+    };
+    ws.on('message', onMessage);
+    ws.send(runTask(taskId));
+  });
+}
+
+export async function rawCosyVoice(baseWs: string, key: string): Promise<{ speak(text: string): Promise<number>; close(): void }> {
+  const ws = await open(`${baseWs}/api-ws/v1/inference`, key);
+  return { speak: (text) => cosyTask(ws, text), close: () => ws.close() };
+}
+
+/** The official samples' pattern: a new connection per utterance. Ms from connect to first audio. */
+export async function cosyVoicePerConnection(baseWs: string, key: string, text: string): Promise<number> {
+  const t0 = performance.now();
+  const ws = await open(`${baseWs}/api-ws/v1/inference`, key);
+  const connectMs = performance.now() - t0;
+  const first = await cosyTask(ws, text);
+  ws.close();
+  return connectMs + first;
+}
+
+function qwenOpen(baseWs: string, key: string, model: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${baseWs}/api-ws/v1/realtime?model=${model}`, { headers: { Authorization: `Bearer ${key}` }, perMessageDeflate: false });
+    ws.on('message', function setup(data: Buffer) {
+      const type = (JSON.parse(data.toString()) as { type: string }).type;
+      if (type === 'session.created') {
+        ws.send(JSON.stringify({ event_id: `event_${randomUUID().replace(/-/g, '')}`, type: 'session.update', session: { voice: 'Cherry', mode: 'commit', response_format: 'pcm', sample_rate: 24000 } }));
+      } else if (type === 'session.updated') {
+        ws.off('message', setup);
+        resolve(ws);
+      } else if (type === 'error') reject(new Error('session setup failed'));
+    });
+    ws.once('error', reject);
+  });
+}
+
+function qwenUtterance(ws: WebSocket, text: string): Promise<number> {
+  const t0 = performance.now();
+  let first = -1;
+  return new Promise((resolve) => {
+    const onMessage = (data: Buffer): void => {
+      const type = (JSON.parse(data.toString()) as { type: string }).type;
+      if (type === 'response.audio.delta' && first < 0) first = performance.now() - t0;
+      if (type === 'response.done') {
+        ws.off('message', onMessage);
+        resolve(first);
+      }
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ event_id: `event_${randomUUID().replace(/-/g, '')}`, type: 'input_text_buffer.append', text }));
+    ws.send(JSON.stringify({ event_id: `event_${randomUUID().replace(/-/g, '')}`, type: 'input_text_buffer.commit' }));
+  });
+}
+
+export async function rawQwen(baseWs: string, key: string, model: string): Promise<{ speak(text: string): Promise<number>; close(): void }> {
+  const ws = await qwenOpen(baseWs, key, model);
+  return { speak: (text) => qwenUtterance(ws, text), close: () => ws.close() };
+}
+
+export async function qwenPerConnection(baseWs: string, key: string, model: string, text: string): Promise<number> {
+  const t0 = performance.now();
+  const ws = await qwenOpen(baseWs, key, model);
+  const setupMs = performance.now() - t0;
+  const first = await qwenUtterance(ws, text);
+  ws.close();
+  return setupMs + first;
+}

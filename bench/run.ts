@@ -1,0 +1,82 @@
+/**
+ * npm run bench: the real nodes in a real Node-RED runtime against the simulator on loopback.
+ * Prints a table and writes bench/results.json. `--quick` runs fewer iterations.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Service } from './flows';
+import { NodeRedHost } from './node-red-host';
+import { cold, type ColdResult } from './scenarios/cold';
+import { roundTrip, type RoundTripResult } from './scenarios/round-trip';
+import { soak, type SoakResult } from './scenarios/soak';
+import { throughput, type ThroughputResult } from './scenarios/throughput';
+import { warm, type WarmResult } from './scenarios/warm';
+
+const quick = process.argv.includes('--quick');
+/** `--only=warm,roundTrip` runs just those scenarios. */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const wanted = (name: string): boolean => !only || only.includes(name);
+const SERVICES: Service[] = ['cosyvoice', 'qwen'];
+const IDLE_MS = 1000;
+
+interface Results {
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; date: string };
+  command: string;
+  warm: WarmResult[];
+  cold: ColdResult[];
+  roundTrip: RoundTripResult[];
+  throughput: ThroughputResult[];
+  soak: SoakResult[];
+}
+
+function table(title: string, rows: object[]): void {
+  console.log(`\n${title}`);
+  console.table(rows);
+}
+
+async function main(): Promise<void> {
+  if (!(globalThis as { gc?: unknown }).gc) console.warn('run with --expose-gc (npm run bench does) for the soak figures');
+  // The client-side start limit guards a real account's 3 starts/s; the simulator has no quota.
+  const host = await NodeRedHost.start({ taskStartsPerSecond: 0, cosyvoiceIdleMs: IDLE_MS, qwenIdleMs: IDLE_MS });
+  const results: Results = {
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
+    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    warm: [],
+    cold: [],
+    roundTrip: [],
+    throughput: [],
+    soak: [],
+  };
+  try {
+    if (wanted('warm')) for (const s of SERVICES) results.warm.push(await warm(host, s, quick ? 100 : 500));
+    if (wanted('warm')) table('Warm: first-audio overhead in ms over the simulator\'s configured latency', results.warm);
+
+    if (wanted('cold')) for (const s of SERVICES) for (const keepWarm of [false, true]) results.cold.push(await cold(host, s, keepWarm, IDLE_MS, quick ? 3 : 7));
+    if (wanted('cold')) table('Cold: first audio in ms (simulator latency 20 ms), after deploy and after the idle close', results.cold);
+
+    if (wanted('roundTrip')) for (const s of SERVICES) results.roundTrip.push(await roundTrip(host, s, 50, quick ? 5 : 15));
+    if (wanted('roundTrip')) table('50 ms round trip (service latency 200 ms): warm vs. a connection per utterance, ms', results.roundTrip);
+
+    const counts = quick ? [25, 100] : [25, 50, 100, 150, 200, 300];
+    if (wanted('throughput')) for (const s of SERVICES) results.throughput.push(await throughput(host, s, counts));
+    for (const t of results.throughput) table(`Throughput, ${t.service}: concurrent real-time streams (max without underrun: ${t.maxStreamsWithoutUnderrun})`, t.runs);
+
+    if (wanted('soak')) for (const s of SERVICES) results.soak.push(await soak(host, s, quick ? 2000 : 10_000));
+    if (wanted('soak')) table('Soak: memory before and after (after GC), MB', results.soak);
+  } finally {
+    await host.stop();
+  }
+  if (only) {
+    console.log('\n(--only: bench/results.json left as it was)');
+  } else {
+    writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.log('\nwrote bench/results.json');
+  }
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
