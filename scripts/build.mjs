@@ -21,7 +21,8 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['speaker'],
+  // Runtime dependencies are installed next to the package, not copied into every node file.
+  external: ['speaker', 'ws'],
   sourcemap: false,
   logLevel: 'warning',
   define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },

@@ -3,6 +3,7 @@
  * clients (never the project's own protocol clients).
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { DashScopeSimulator, type SimulatorOptions } from './simulator';
 import {
   COSYVOICE_TERMINATORS,
@@ -15,6 +16,7 @@ import {
 } from './simulator/audio';
 import { RawClient, postJson, type RawFrame } from './simulator/raw-client';
 import { billedCharacters, stripSsmlTags } from './simulator/text-count';
+import { wavSample } from './support/voice-samples';
 
 const KEY = 'sk-test-key';
 
@@ -1018,7 +1020,9 @@ describe('simulator: voice customization HTTP', () => {
     assert.deepEqual([silent.status, silent.body.code], [430, 'Audio.AudioSilentError']);
     const oss = await postJson(url, clone({ url: 'oss://dashscope-instant/x/a.wav' }));
     assert.deepEqual([oss.status, oss.body.code], [400, 'invalid_parameter_error']);
-    const ossOk = await postJson(url, clone({ url: 'oss://dashscope-instant/x/a.wav' }), { Authorization: `Bearer ${KEY}`, 'X-DashScope-OssResourceResolve': 'enable' });
+    // With the header an oss:// URL must name a real upload (see "temporary file upload" below).
+    const uploaded = await uploadSample(wavSample({ sampleRate: 16000, seconds: 10 }), 'voice-enrollment');
+    const ossOk = await postJson(url, clone({ url: uploaded }), { Authorization: `Bearer ${KEY}`, 'X-DashScope-OssResourceResolve': 'enable' });
     assert.equal(ossOk.status, 200);
   });
 
@@ -1069,5 +1073,233 @@ describe('simulator: voice customization HTTP', () => {
     // The designed voice is usable on its realtime model.
     const c = await qwenSession('qwen3-tts-vd-realtime-2026-01-15', { voice: out.voice });
     assert.ok(c.isOpen);
+  });
+});
+
+// ---------------------------------------------------------------- temporary upload helpers
+
+interface PolicyData {
+  policy: string;
+  signature: string;
+  upload_dir: string;
+  upload_host: string;
+  expire_in_seconds: number;
+  max_file_size_mb: number;
+  capacity_limit_mb: number;
+  oss_access_key_id: string;
+  x_oss_object_acl: string;
+  x_oss_forbid_overwrite: string;
+}
+
+interface RawReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+function rawRequest(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: body ? { ...headers, 'Content-Length': String(body.length) } : headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const policyUrl = (model: string, action = 'getPolicy'): string => `${s().baseUrl}/api/v1/uploads?action=${action}&model=${encodeURIComponent(model)}`;
+
+async function getPolicy(model: string, key = KEY): Promise<PolicyData> {
+  const r = await rawRequest(policyUrl(model), 'GET', { Authorization: `Bearer ${key}` });
+  assert.equal(r.status, 200, r.text);
+  return (JSON.parse(r.text) as { data: PolicyData }).data;
+}
+
+type FormField = [name: string, value: string] | [name: 'file', value: Buffer, filename: string];
+
+/** Writes a multipart body by hand, so tests control quoting, part headers and order. */
+function multipart(fields: FormField[], style: 'python' | 'csharp' = 'python'): { body: Buffer; contentType: string } {
+  const boundary = 'b0undary7MA4YWxk';
+  const chunks: Buffer[] = [];
+  for (const [name, value, filename] of fields) {
+    const quoted = style === 'csharp' ? name : `"${name}"`;
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name=${quoted}`;
+    if (filename !== undefined) head += `; filename="${filename}"`;
+    if (style === 'csharp') head += `\r\nContent-Type: ${filename !== undefined ? 'audio/wav' : 'text/plain; charset=utf-8'}`;
+    chunks.push(Buffer.from(`${head}\r\n\r\n`), Buffer.isBuffer(value) ? value : Buffer.from(value), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** The SDKs' field order (file-upload.md §2.1), optionally changed by `patch`. */
+function sdkFields(p: PolicyData, file: Buffer, name = 'sample.wav', patch: (f: FormField[]) => FormField[] = (f) => f): FormField[] {
+  return patch([
+    ['OSSAccessKeyId', p.oss_access_key_id],
+    ['Signature', p.signature],
+    ['policy', p.policy],
+    ['key', `${p.upload_dir}/${name}`],
+    ['x-oss-object-acl', p.x_oss_object_acl],
+    ['x-oss-forbid-overwrite', p.x_oss_forbid_overwrite],
+    ['success_action_status', '200'],
+    ['x-oss-content-type', 'audio/wav'],
+    ['file', file, name],
+  ]);
+}
+
+async function postForm(p: PolicyData, fields: FormField[], style?: 'python' | 'csharp'): Promise<RawReply> {
+  const form = multipart(fields, style);
+  return rawRequest(p.upload_host, 'POST', { 'Content-Type': form.contentType }, form.body);
+}
+
+/** The whole flow by hand; resolves with the oss:// URL. */
+async function uploadSample(file: Buffer, model: string, key = KEY): Promise<string> {
+  const p = await getPolicy(model, key);
+  const r = await postForm(p, sdkFields(p, file));
+  assert.equal(r.status, 200, r.text);
+  return `oss://${p.upload_dir}/sample.wav`;
+}
+
+const ossCode = (r: RawReply): string | undefined => /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
+const ossMessage = (r: RawReply): string | undefined => /<Message>([^<]*)<\/Message>/.exec(r.text)?.[1];
+
+describe('simulator: temporary file upload', () => {
+  it('getPolicy answers under data with all ten fields, numbers as numbers, a fresh directory each time', async () => {
+    await start();
+    const r = await rawRequest(policyUrl('voice-enrollment'), 'GET', { Authorization: `bearer ${KEY}` });
+    assert.equal(r.status, 200);
+    const body = JSON.parse(r.text) as { request_id: string; data: PolicyData; output?: unknown };
+    assert.equal(body.output, undefined, 'no top-level output (the Java SDK would prefer it to data)');
+    const d = body.data;
+    assert.deepEqual(Object.keys(d).sort(), [
+      'capacity_limit_mb', 'expire_in_seconds', 'max_file_size_mb', 'oss_access_key_id', 'policy', 'signature',
+      'upload_dir', 'upload_host', 'x_oss_forbid_overwrite', 'x_oss_object_acl',
+    ]);
+    assert.deepEqual([typeof d.expire_in_seconds, typeof d.max_file_size_mb, typeof d.capacity_limit_mb], ['number', 'number', 'number']);
+    assert.deepEqual([d.expire_in_seconds, d.max_file_size_mb, d.x_oss_forbid_overwrite, d.x_oss_object_acl], [300, 10, 'true', 'private']);
+    const today = new Date().toISOString().slice(0, 10);
+    assert.match(d.upload_dir, new RegExp(`^dashscope-instant/[0-9a-f]{32}/${today}/${body.request_id}$`));
+    assert.equal(d.upload_host, `${s().baseUrl}/__oss__`);
+    const policy = JSON.parse(Buffer.from(d.policy, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+    assert.deepEqual(policy.conditions[0], ['content-length-range', 0, 10 * 1024 * 1024]);
+    assert.deepEqual(policy.conditions[1], ['starts-with', '$key', d.upload_dir]);
+    assert.match(d.signature, /^[A-Za-z0-9+/]{27}=$/, '28-character base64, like an HMAC-SHA1');
+    const again = await getPolicy('qwen-vl-plus');
+    assert.notEqual(again.upload_dir, d.upload_dir);
+    assert.equal(again.max_file_size_mb, 1024, 'other models get the general limit');
+  });
+
+  it('getPolicy refuses a missing key, a wrong action, a missing model; throttles per account and model when configured', async () => {
+    await start({ uploads: { policyRatePerSecond: 1 } });
+    const noKey = await rawRequest(policyUrl('voice-enrollment'), 'GET', {});
+    assert.deepEqual([noKey.status, (JSON.parse(noKey.text) as { code: string }).code], [401, 'InvalidApiKey']);
+    const badAction = await rawRequest(policyUrl('voice-enrollment', 'getpolicy'), 'GET', { Authorization: `Bearer ${KEY}` });
+    assert.equal(badAction.status, 400);
+    const noModel = await rawRequest(`${s().baseUrl}/api/v1/uploads?action=getPolicy`, 'GET', { Authorization: `Bearer ${KEY}` });
+    assert.equal(noModel.status, 400);
+    await getPolicy('voice-enrollment');
+    const throttled = await rawRequest(policyUrl('voice-enrollment'), 'GET', { Authorization: `Bearer ${KEY}` });
+    assert.deepEqual([throttled.status, (JSON.parse(throttled.text) as { code: string }).code], [429, 'Throttling.RateQuota']);
+    await getPolicy('qwen-voice-enrollment'); // another model has its own budget
+  });
+
+  it('stores a form upload: 200 and no body with success_action_status=200, 204 without; tolerant of C#-style parts', async () => {
+    await start();
+    const file = wavSample({ seconds: 6 });
+    const p = await getPolicy('voice-enrollment');
+    const ok = await postForm(p, sdkFields(p, file));
+    assert.deepEqual([ok.status, ok.text], [200, '']);
+    const stored = s().uploads.objects()[0];
+    assert.equal(stored?.key, `${p.upload_dir}/sample.wav`);
+    assert.ok(stored?.bytes.equals(file));
+    assert.equal(stored?.model, 'voice-enrollment');
+    assert.equal(stored?.contentType, 'audio/wav');
+
+    const p2 = await getPolicy('voice-enrollment');
+    const noStatus = await postForm(p2, sdkFields(p2, file, 'b.wav', (f) => f.filter(([n]) => n !== 'success_action_status')), 'csharp');
+    assert.deepEqual([noStatus.status, noStatus.text], [204, '']);
+    assert.equal(s().uploads.objects().length, 2);
+    const read = await rawRequest(p.upload_host, 'GET', {});
+    assert.equal(read.status, 405, 'the bucket cannot be read back');
+  });
+
+  it('refuses forms that break the policy, with OSS XML errors', async () => {
+    await start({ uploads: { maxFileSizeMb: { 'voice-enrollment': 0.001 } } });
+    const p = await getPolicy('voice-enrollment');
+    const small = Buffer.alloc(500);
+    const expect = async (fields: FormField[], status: number, code: string, message?: RegExp): Promise<void> => {
+      const r = await postForm(p, fields);
+      assert.equal(r.status, status, r.text);
+      assert.equal(ossCode(r), code);
+      assert.equal(r.headers['content-type'], 'application/xml');
+      if (message) assert.match(ossMessage(r) ?? '', message);
+    };
+    await expect(sdkFields(p, small, 'a.wav', (f) => [f[8] as FormField, ...f.slice(0, 8)]), 400, 'InvalidArgument', /last/);
+    await expect(sdkFields(p, small, 'a.wav', (f) => f.filter(([n]) => n !== 'Signature')), 400, 'InvalidArgument');
+    await expect(sdkFields(p, small, 'a.wav', (f) => f.map((x) => (x[0] === 'Signature' ? ['Signature', 'AAAA'] : x))), 403, 'AccessDenied', /signature/);
+    await expect(sdkFields(p, small, 'a.wav', (f) => f.map((x) => (x[0] === 'key' ? ['key', 'dashscope-instant/elsewhere/a.wav'] : x))), 403, 'AccessDenied', /starts-with/);
+    await expect(sdkFields(p, Buffer.alloc(2000)), 400, 'EntityTooLarge');
+    const first = await postForm(p, sdkFields(p, small));
+    assert.equal(first.status, 200);
+    await expect(sdkFields(p, small), 409, 'FileAlreadyExists');
+  });
+
+  it('refuses an upload whose credential has expired', async () => {
+    await start({ uploads: { policyExpireSeconds: 0 } });
+    const p = await getPolicy('voice-enrollment');
+    const r = await postForm(p, sdkFields(p, wavSample()));
+    assert.deepEqual([r.status, ossCode(r), ossMessage(r)], [403, 'AccessDenied', 'Invalid according to Policy: Policy expired.']);
+  });
+
+  it('resolves oss:// in create_voice only with the header, for the uploading account and model, within 48 h', async () => {
+    let now = Date.now();
+    await start({ apiKeys: [KEY, 'sk-other-account'], uploads: { now: () => now } });
+    const url = customizationUrl();
+    const resolve = { Authorization: `Bearer ${KEY}`, 'X-DashScope-OssResourceResolve': 'enable' };
+    const create = (sample: string, headers: Record<string, string> = resolve) =>
+      postJson(url, { model: 'voice-enrollment', input: { action: 'create_voice', target_model: 'cosyvoice-v3-flash', prefix: 'oss', url: sample } }, headers);
+    const sample = await uploadSample(wavSample({ sampleRate: 16000, seconds: 12 }), 'voice-enrollment');
+
+    const noHeader = await create(sample, { Authorization: `Bearer ${KEY}` });
+    assert.deepEqual([noHeader.status, noHeader.body.code], [400, 'invalid_parameter_error']);
+    const ok = await create(sample);
+    assert.equal(ok.status, 200);
+    const id = (ok.body.output as { voice_id: string }).voice_id;
+    assert.equal(s().voices.get(id)?.url, sample);
+
+    const unknown = await create(`oss://dashscope-instant/x/${Date.now()}/nothing.wav`);
+    assert.deepEqual([unknown.status, unknown.body.code], [400, 'InvalidParameter']);
+    const otherModel = await create(await uploadSample(wavSample(), 'qwen-voice-enrollment'));
+    assert.match(String(otherModel.body.message), /uploaded for model 'qwen-voice-enrollment'/);
+    const foreign = await create(await uploadSample(wavSample(), 'voice-enrollment', 'sk-other-account'));
+    assert.match(String(foreign.body.message), /another account/);
+    now += 48 * 3600_000 + 1000;
+    const expired = await create(sample);
+    assert.match(String(expired.body.message), /expired/);
+  });
+
+  it('checks uploaded bytes like a downloaded sample: CosyVoice 430s, Qwen 400s', async () => {
+    await start();
+    const url = customizationUrl();
+    const headers = { Authorization: `Bearer ${KEY}`, 'X-DashScope-OssResourceResolve': 'enable' };
+    const cosy = async (file: Buffer) =>
+      postJson(url, { model: 'voice-enrollment', input: { action: 'create_voice', target_model: 'cosyvoice-v2', prefix: 'x', url: await uploadSample(file, 'voice-enrollment') } }, headers);
+    const lowRate = await cosy(wavSample({ sampleRate: 8000 }));
+    assert.deepEqual([lowRate.status, lowRate.body.code], [430, 'Audio.AudioRateError']);
+    const short = await cosy(wavSample({ sampleRate: 16000, seconds: 2 }));
+    assert.deepEqual([short.status, short.body.code], [430, 'Audio.AudioSilentError']);
+    const text = await cosy(Buffer.from('not audio at all'));
+    assert.deepEqual([text.status, text.body.code], [430, 'Audio.DecoderError']);
+    const qwen = await postJson(
+      url,
+      {
+        model: 'qwen-voice-enrollment',
+        input: { action: 'create', target_model: 'qwen3-tts-vc-realtime-2026-01-15', preferred_name: 'q', audio: { data: await uploadSample(wavSample({ sampleRate: 16000 }), 'qwen-voice-enrollment') } },
+      },
+      headers,
+    );
+    assert.deepEqual([qwen.status, qwen.body.code], [400, 'Audio.AudioRateError']);
   });
 });

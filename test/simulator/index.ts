@@ -1,7 +1,9 @@
 /**
  * A faithful local simulator of the DashScope realtime speech services described in
- * shared/protocol: CosyVoice duplex tasks (WS), Qwen-TTS-Realtime sessions (WS) and the voice
- * customization endpoint (HTTP), on one port, with fault injection for the client's error paths.
+ * shared/protocol: CosyVoice duplex tasks (WS), Qwen-TTS-Realtime sessions (WS), the voice
+ * customization endpoint (HTTP) and the temporary file upload that feeds it `oss://` samples
+ * (policy endpoint plus a fake OSS bucket), on one port, with fault injection for the client's
+ * error paths.
  */
 import http, { type IncomingMessage } from 'node:http';
 import type net from 'node:net';
@@ -19,9 +21,11 @@ import { SimConnection } from './sim-connection';
 import { createStats, type SimulatorStats } from './stats';
 import { TimerBag } from './timer-bag';
 import type { ConnectionTranscript } from './transcript';
+import { handleUploadRequest, UploadStore } from './upload/router';
 import { VoiceStore } from './voice-store';
 
-export type { SimulatorOptions, CosyVoiceOptions, QwenOptions, CustomizationOptions, CloneUrlFailure } from './options';
+export type { SimulatorOptions, CosyVoiceOptions, QwenOptions, CustomizationOptions, CloneUrlFailure, UploadOptions } from './options';
+export type { StoredObject } from './upload/store';
 export type { SimulatorStats } from './stats';
 export type { TranscriptEntry, ConnectionTranscript } from './transcript';
 export type { Fault, FaultKind, ServiceName } from './faults';
@@ -38,6 +42,8 @@ export class DashScopeSimulator {
   readonly stats: SimulatorStats = createStats();
   readonly transcripts: ConnectionTranscript[] = [];
   readonly voices: VoiceStore;
+  /** Temporary storage (file-upload.md): policies handed out and objects uploaded. */
+  readonly uploads: UploadStore;
 
   private readonly options: ResolvedOptions;
   private readonly faults = new FaultQueue();
@@ -54,6 +60,8 @@ export class DashScopeSimulator {
   private constructor(options: ResolvedOptions) {
     this.options = options;
     this.voices = new VoiceStore(() => options.customization.deployMs);
+    this.uploads = new UploadStore(options.uploads);
+    const policyRate = new RollingRateLimiter(options.uploads.policyRatePerSecond);
     const keys = { apiKeys: options.apiKeys, acceptAnyKey: options.acceptAnyKey };
     this.cosyVoiceEnv = {
       options,
@@ -66,7 +74,8 @@ export class DashScopeSimulator {
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
     this.httpServer = http.createServer((req, res) => {
       this.stats.httpRequests += 1;
-      handleHttpRequest(req, res, { voices: this.voices, options, keys });
+      if (handleUploadRequest(req, res, { uploads: this.uploads, keys, policyRate })) return;
+      handleHttpRequest(req, res, { voices: this.voices, options, keys, uploads: this.uploads });
     });
     this.httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       handleUpgrade(req, socket, head, {

@@ -46,6 +46,22 @@ export interface CustomizationOptions {
   listIncludesTargetModel?: boolean;
 }
 
+/** Temporary file upload (file-upload.md): the policy endpoint, the fake OSS bucket, oss:// resolution. */
+export interface UploadOptions {
+  /** `max_file_size_mb` per consuming model (unconfirmed for voice-enrollment; §7 suggests 10). */
+  maxFileSizeMb?: Record<string, number>;
+  /** For every other model. */
+  defaultMaxFileSizeMb?: number;
+  /** Credential lifetime (`expire_in_seconds`); 0 makes every upload find its policy expired. */
+  policyExpireSeconds?: number;
+  /** How long an uploaded object stays resolvable (docs: 48 h). */
+  objectLifetimeMs?: number;
+  /** 0 = off; otherwise getPolicy calls beyond N per rolling second per (account, model) get 429 (docs: 100). */
+  policyRatePerSecond?: number;
+  /** Clock for expiry checks, injectable so tests can travel 48 h. */
+  now?: () => number;
+}
+
 export interface SimulatorOptions {
   host?: string;
   port?: number;
@@ -59,6 +75,7 @@ export interface SimulatorOptions {
   cosyvoice?: CosyVoiceOptions;
   qwen?: QwenOptions;
   customization?: CustomizationOptions;
+  uploads?: UploadOptions;
   /** Keep per-connection transcripts (default true; the long-running demo turns it off). */
   recordTranscripts?: boolean;
   /** One short line per connection / notable event (the CLI sends it to stderr). */
@@ -77,6 +94,7 @@ export interface ResolvedOptions {
   qwen: Required<QwenOptions>;
   customization: Required<Omit<CustomizationOptions, 'qwenCloneFallbackReason'>> &
     Pick<CustomizationOptions, 'qwenCloneFallbackReason'>;
+  uploads: Required<UploadOptions>;
   recordTranscripts: boolean;
   log: (line: string) => void;
 }
@@ -85,6 +103,7 @@ export function resolveOptions(o: SimulatorOptions = {}): ResolvedOptions {
   const c = o.cosyvoice ?? {};
   const q = o.qwen ?? {};
   const z = o.customization ?? {};
+  const u = o.uploads ?? {};
   return {
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 0,
@@ -116,6 +135,14 @@ export function resolveOptions(o: SimulatorOptions = {}): ResolvedOptions {
       cosyvoicePreviewTextMinChars: z.cosyvoicePreviewTextMinChars ?? 0,
       qwenCloneFallbackReason: z.qwenCloneFallbackReason,
       listIncludesTargetModel: z.listIncludesTargetModel ?? false,
+    },
+    uploads: {
+      maxFileSizeMb: { 'voice-enrollment': 10, ...u.maxFileSizeMb },
+      defaultMaxFileSizeMb: u.defaultMaxFileSizeMb ?? 1024,
+      policyExpireSeconds: u.policyExpireSeconds ?? 300,
+      objectLifetimeMs: u.objectLifetimeMs ?? 48 * 3600_000,
+      policyRatePerSecond: u.policyRatePerSecond ?? 0,
+      now: u.now ?? Date.now,
     },
     recordTranscripts: o.recordTranscripts ?? true,
     log: o.log ?? (() => undefined),

@@ -1,10 +1,29 @@
 import type { NodeAPI } from 'node-red';
-import { ConnectionManager } from '../../connection/connection-manager';
+import { ConnectionManager, type ManagerOptions } from '../../connection/connection-manager';
 import { EndpointError, resolveEndpoints, type Region } from '../../dashscope/endpoints';
+import type { HttpAccess } from '../../dashscope/http-json';
 import { registerCatalogEndpoint } from './catalog-endpoint';
 import type { TtsConfigCredentials, TtsConfigDef, TtsConfigNode } from './types';
 
 const REGIONS: readonly Region[] = ['beijing', 'singapore', 'custom'];
+
+type Tuning = Pick<ManagerOptions, 'taskStartsPerSecond' | 'cosyvoiceIdleMs' | 'qwenIdleMs' | 'connectTimeoutMs'>;
+const TUNABLE: readonly (keyof Tuning)[] = ['taskStartsPerSecond', 'cosyvoiceIdleMs', 'qwenIdleMs', 'connectTimeoutMs'];
+
+/**
+ * Advanced settings.js tuning, `ttsConfigConnection: { taskStartsPerSecond, cosyvoiceIdleMs, ... }`:
+ * an account with a higher rate quota, or a proxy that drops idle sockets sooner than the service.
+ */
+function connectionTuning(settings: Record<string, unknown>): Tuning {
+  const raw = settings.ttsConfigConnection;
+  const tuning: Tuning = {};
+  if (!raw || typeof raw !== 'object') return tuning;
+  for (const key of TUNABLE) {
+    const value = (raw as Record<string, unknown>)[key];
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) tuning[key] = value;
+  }
+  return tuning;
+}
 
 export = function registerTtsConfig(RED: NodeAPI): void {
   function TtsConfig(this: TtsConfigNode, def: TtsConfigDef): void {
@@ -17,6 +36,8 @@ export = function registerTtsConfig(RED: NodeAPI): void {
 
     // The key lives only in credentials (or the environment); it is never copied anywhere else.
     const apiKey = (node.credentials?.apiKey || process.env.DASHSCOPE_API_KEY || '').trim();
+    let http: HttpAccess | undefined;
+    Object.defineProperty(node, 'http', { get: () => http, enumerable: false, configurable: true });
     const allowInsecure = (RED.settings as unknown as Record<string, unknown>).ttsConfigAllowInsecureEndpoint === true;
     try {
       const endpoints = resolveEndpoints({ region: node.region, endpoint: def.endpoint, allowInsecure });
@@ -24,9 +45,15 @@ export = function registerTtsConfig(RED: NodeAPI): void {
         node.configError = 'no API key: set it in the tts-config node or in DASHSCOPE_API_KEY';
       } else {
         node.manager = new ConnectionManager({
+          ...connectionTuning(RED.settings as unknown as Record<string, unknown>),
           endpoints,
           credentials: { apiKey, workspace: (def.workspace || '').trim() || undefined },
           keepWarm: def.keepWarm === true,
+        });
+        // The voice nodes' REST calls go to the same endpoints with the same identity.
+        http = Object.freeze({
+          endpoints: Object.freeze({ httpBase: endpoints.httpBase, customization: endpoints.customization }),
+          credentials: Object.freeze({ apiKey, workspace: (def.workspace || '').trim() || undefined }),
         });
       }
     } catch (err) {
@@ -44,6 +71,7 @@ export = function registerTtsConfig(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       const manager = node.manager;
       node.manager = undefined;
+      http = undefined;
       if (!manager) {
         done();
         return;

@@ -1,6 +1,7 @@
 import type { Node, NodeDef } from 'node-red';
 import type { ConnectionManager, ManagerUser } from '../../connection/connection-manager';
 import type { Region } from '../../dashscope/endpoints';
+import type { HttpAccess } from '../../dashscope/http-json';
 
 export interface TtsConfigDef extends NodeDef {
   region: Region;
@@ -20,6 +21,12 @@ export interface TtsConfigNode extends Node<TtsConfigCredentials> {
   configError: string | undefined;
   region: Region;
   keepWarm: boolean;
+  /**
+   * Endpoints and credentials for the REST calls of the voice nodes (undefined when the
+   * configuration cannot work). Read-only and not enumerable, so the key never shows up when the
+   * node is inspected or serialized.
+   */
+  readonly http: HttpAccess | undefined;
   register(user: ManagerUser, options?: { prewarmCosyVoice?: boolean }): void;
   deregister(user: ManagerUser, removed: boolean): void;
 }

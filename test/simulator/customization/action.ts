@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { JsonObject } from '../json';
 import type { ResolvedOptions } from '../options';
+import type { OssResolver } from '../upload/resolve';
 import type { VoiceStore } from '../voice-store';
 
 export interface ActionContext {
@@ -11,6 +12,8 @@ export interface ActionContext {
   headers: IncomingHttpHeaders;
   voices: VoiceStore;
   options: ResolvedOptions['customization'];
+  /** Looks up `oss://` samples uploaded to temporary storage by this caller for this model. */
+  resolveOss: OssResolver;
 }
 
 export interface ActionResult {

@@ -44,7 +44,7 @@ function create(ctx: ActionContext): ActionResult {
   optionalString(input, 'text');
   const language = oneOf(input.language ?? 'zh', QWEN_LANGUAGES, 'language');
   if (audio.data.startsWith('data:')) checkDataUri(audio.data);
-  else checkSampleUrl(audio.data, ctx.headers, ctx.options.urlFailures, 'qwen');
+  else checkSampleUrl(audio.data, ctx.headers, ctx.options.urlFailures, 'qwen', ctx.resolveOss);
   if (ctx.voices.count(SERVICE) >= ctx.options.quota) throw quotaExceeded();
   const v = ctx.voices.add({ service: SERVICE, kind: 'clone', targetModel: target, name, language });
   const reason = ctx.options.qwenCloneFallbackReason;

@@ -9,6 +9,8 @@ import { errorBody, sendJson } from '../http-replies';
 import { requestId } from '../ids';
 import { isRecord, type JsonObject } from '../json';
 import type { ResolvedOptions } from '../options';
+import { ossResolver } from '../upload/resolve';
+import type { UploadStore } from '../upload/store';
 import type { VoiceStore } from '../voice-store';
 import type { ActionHandler } from './action';
 import { CustomizationError, invalidParameter, modelNotExist } from './errors';
@@ -29,6 +31,7 @@ export interface HttpDeps {
   voices: VoiceStore;
   options: ResolvedOptions;
   keys: KeyPolicy;
+  uploads: UploadStore;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -65,7 +68,8 @@ function route(body: JsonObject): ActionHandler {
 }
 
 async function customization(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
-  if (!isKeyAccepted(bearerKey(req.headers), deps.keys)) return sendJson(res, 401, errorBody(INVALID_API_KEY.code, INVALID_API_KEY.message));
+  const key = bearerKey(req.headers);
+  if (!isKeyAccepted(key, deps.keys)) return sendJson(res, 401, errorBody(INVALID_API_KEY.code, INVALID_API_KEY.message));
   const raw = await readBody(req);
   let body: unknown;
   try {
@@ -81,6 +85,7 @@ async function customization(req: IncomingMessage, res: ServerResponse, deps: Ht
     headers: req.headers,
     voices: deps.voices,
     options: deps.options.customization,
+    resolveOss: ossResolver(deps.uploads, key, String(body.model)),
   });
   sendJson(res, 200, { output: result.output, usage: result.usage, request_id: requestId() });
 }

@@ -4,6 +4,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloneUrlFailure } from '../options';
+import type { OssResolver } from '../upload/resolve';
+import { checkStoredSample } from '../upload/sample-check';
 import { CustomizationError } from './errors';
 
 /** CosyVoice clone failures use HTTP 430 for audio problems and 500 for download/ASR problems. */
@@ -29,6 +31,7 @@ export function checkSampleUrl(
   headers: IncomingHttpHeaders,
   failures: Record<string, CloneUrlFailure>,
   service: 'cosyvoice' | 'qwen',
+  resolveOss: OssResolver,
 ): 'ok' | 'undeployed' {
   if (url.startsWith('oss://')) {
     if (String(headers['x-dashscope-ossresourceresolve'] ?? '').toLowerCase() !== 'enable') {
@@ -38,6 +41,8 @@ export function checkSampleUrl(
         'InternalError.Algo.InvalidParameter: The provided URL does not appear to be valid. Ensure it is correctly formatted.',
       );
     }
+    // The service reads the uploaded bytes like any downloaded sample (file-upload.md §7).
+    checkStoredSample(resolveOss(url).bytes, service);
   } else if (!/^https?:\/\/[^\s/]+/i.test(url)) {
     throw service === 'cosyvoice' ? COSYVOICE_FAILURES.internal : new CustomizationError(400, 'InvalidParameter', `The audio URL '${url}' is not valid.`);
   }

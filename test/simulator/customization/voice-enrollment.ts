@@ -54,7 +54,7 @@ function createClone(ctx: ActionContext): ActionResult {
   if (input.enable_preprocess !== undefined && typeof input.enable_preprocess !== 'boolean') {
     throw invalidParameter("Parameter 'enable_preprocess' must be a boolean.");
   }
-  const outcome = checkSampleUrl(url, ctx.headers, ctx.options.urlFailures, 'cosyvoice');
+  const outcome = checkSampleUrl(url, ctx.headers, ctx.options.urlFailures, 'cosyvoice', ctx.resolveOss);
   checkQuota(ctx);
   const v = ctx.voices.add({
     service: SERVICE,
@@ -127,7 +127,7 @@ const updateVoice: ActionHandler = (ctx) => {
   const v = findVoice(ctx);
   if (v.kind === 'design') throw invalidParameter('update_voice is not supported for designed voices.');
   const url = requiredString(ctx.input, 'url');
-  const outcome = checkSampleUrl(url, ctx.headers, ctx.options.urlFailures, 'cosyvoice');
+  const outcome = checkSampleUrl(url, ctx.headers, ctx.options.urlFailures, 'cosyvoice', ctx.resolveOss);
   ctx.voices.redeploy(v.id, url, ctx.options.deployMs, outcome === 'undeployed' ? 'UNDEPLOYED' : 'OK');
   return { output: {}, usage: USAGE };
 };

@@ -1,0 +1,170 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { BackendSelector, type BackendInfo } from '../../audio/backend-selector';
+import { AudioInputError, framesIn } from '../../audio/pcm-format';
+import { BATCH_MAX_MS, IDLE_CLOSE_MS, PcmPlayer, type UtteranceReport } from '../../audio/player';
+import { deviceLabel } from '../../audio/sinks/sink';
+import { ChunkRouter } from './chunk-routing';
+import { registerDevicesEndpoint } from './devices-endpoint';
+import { resolveSettings, type PcmSpeakerProps, type PcmSpeakerSettings } from './settings';
+import { speakerStatus } from './status';
+
+interface PcmSpeakerDef extends NodeDef, PcmSpeakerProps {}
+
+type Message = Record<string, unknown>;
+type DoneFn = (err?: Error) => void;
+
+/** Properties that steer playback and do not belong in the "finished" message. */
+const CONTROL_KEYS = ['payload', 'parts', 'audio', 'stop', 'interrupted', 'partial', 'complete', 'error', '_error'];
+
+function baseMessage(msg: Message): Message {
+  const base: Message = { ...msg };
+  for (const key of CONTROL_KEYS) delete base[key];
+  return base;
+}
+
+/** settings.js `pcmSpeakerIdleCloseMs`: how long an idle device stays open (default 2000 ms). */
+function idleCloseMs(RED: NodeAPI): number {
+  const value = (RED.settings as unknown as Record<string, unknown>).pcmSpeakerIdleCloseMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : IDLE_CLOSE_MS;
+}
+
+function describePayload(payload: unknown): string {
+  if (payload === null) return 'null';
+  if (Array.isArray(payload)) return 'an array';
+  return typeof payload;
+}
+
+export = function registerPcmSpeaker(RED: NodeAPI): void {
+  function PcmSpeaker(this: Node, def: PcmSpeakerDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+
+    let settings: PcmSpeakerSettings;
+    try {
+      settings = resolveSettings(def);
+    } catch (err) {
+      const message = (err as Error).message;
+      node.error(message);
+      node.status({ fill: 'red', shape: 'ring', text: message });
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: DoneFn) => done(new AudioInputError('InvalidSetting', message)));
+      return;
+    }
+
+    const selector = new BackendSelector(settings.backend, settings.device, (format) => framesIn(format, BATCH_MAX_MS));
+    const router = new ChunkRouter();
+    let probing = settings.backend !== 'aplay';
+    let problem: string | undefined;
+    let lastStatus = '';
+
+    const showStatus = (): void => {
+      const info: BackendInfo = selector.info();
+      const status: NodeStatus = speakerStatus({
+        probing,
+        info,
+        playingBackend: player.backend,
+        pending: player.pendingCount,
+        problem,
+        noDefaultDevice: info.noDefaultDevice === true && deviceLabel(settings.device) === 'default',
+      });
+      const key = JSON.stringify(status);
+      if (key === lastStatus) return;
+      lastStatus = key;
+      node.status(status);
+    };
+
+    const player: PcmPlayer<Message> = new PcmPlayer<Message>(
+      {
+        gainPercent: settings.volume,
+        prebufferMs: settings.prebufferMs,
+        queueMode: settings.queue,
+        idleCloseMs: idleCloseMs(RED),
+        openSink: (format) => selector.open(format),
+        fallBack: (sink, err) => selector.fallBack(sink, err),
+      },
+      {
+        finished: (report: UtteranceReport<Message>) => {
+          if (!report.interrupted && !report.error) problem = undefined;
+          // A catch node hears of the failure with the utterance's own properties (topic...).
+          if (report.error) node.error(report.error, { ...report.meta });
+          node.send({
+            ...report.meta,
+            payload: {
+              id: report.id,
+              durationMs: report.durationMs,
+              bytes: report.bytes,
+              interrupted: report.interrupted,
+              ...(report.partial ? { partial: true } : {}),
+              ...(report.format ? { format: report.format } : {}),
+              ...(report.backend ? { backend: report.backend } : {}),
+              ...(report.error ? { error: report.error.message } : {}),
+            },
+          });
+        },
+        warn: (text) => node.warn(text),
+        deviceError: (err, lost) => {
+          problem = err.message;
+          // With utterances lost, each is reported to catch nodes on its own (above).
+          if (lost === 0) node.warn(err.message);
+        },
+        changed: showStatus,
+      },
+    );
+
+    showStatus();
+    let closed = false;
+    void selector.ready().then((info) => {
+      // The probe is shared and may outlive a node that was redeployed meanwhile.
+      if (closed) return;
+      probing = false;
+      if (info.speakerProblem) {
+        const also = info.noDefaultDevice && deviceLabel(settings.device) === 'default' ? '; aplay cannot use it either: choose a Device' : '';
+        const line = `speaker addon not used (${info.speakerProblem})${info.backend ? `: playing through ${info.backend}` : ''}${also}`;
+        if (info.noDefaultDevice || !info.backend) node.warn(line);
+        else node.log(line);
+      }
+      showStatus();
+    });
+
+    node.on('input', (raw: NodeMessageInFlow, _send: unknown, done: DoneFn) => {
+      const msg = raw as unknown as Message;
+      const payload = msg.payload;
+      if (msg.stop === true) {
+        player.stop();
+        if (!Buffer.isBuffer(payload) || payload.length === 0) {
+          done();
+          return;
+        }
+      }
+      if (!Buffer.isBuffer(payload)) {
+        done(new AudioInputError('InvalidInput', `msg.payload must be a Buffer of PCM or WAV audio (got ${describePayload(payload)})`));
+        return;
+      }
+      const route = router.route(msg);
+      try {
+        player.push(route.id, {
+          payload,
+          audio: msg.audio,
+          end: route.end,
+          interrupted: msg.interrupted === true,
+          partial: msg.partial === true,
+          priority: msg.priority === true,
+          meta: () => baseMessage(msg),
+        });
+      } catch (err) {
+        problem = (err as Error).message;
+        showStatus();
+        done(err as Error);
+        return;
+      }
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      player.close().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType('pcm-speaker', PcmSpeaker);
+  registerDevicesEndpoint(RED);
+};

@@ -1,0 +1,48 @@
+import { BACKEND_CHOICES, type BackendChoice } from '../../audio/backend-selector';
+import { QUEUE_MODES, type QueueMode } from '../../audio/player';
+
+/** The node's properties as the editor stores them (numbers may arrive as strings). */
+export interface PcmSpeakerProps {
+  device?: string;
+  backend?: string;
+  volume?: number | string;
+  prebufferMs?: number | string;
+  queue?: string;
+}
+
+export interface PcmSpeakerSettings {
+  /** ALSA pcm name; '' is the default device. */
+  device: string;
+  backend: BackendChoice;
+  /** Software gain in percent, 100 = unchanged. */
+  volume: number;
+  prebufferMs: number;
+  queue: QueueMode;
+}
+
+export const DEFAULT_VOLUME = 100;
+export const MAX_VOLUME = 200;
+export const DEFAULT_PREBUFFER_MS = 200;
+export const MAX_PREBUFFER_MS = 5000;
+
+function numberIn(value: number | string | undefined, fallback: number, min: number, max: number, what: string): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${what} must be a number from ${min} to ${max} (got "${String(value)}")`);
+  return n;
+}
+
+/** Checked once at deploy; throws with a message fit for the node's status. */
+export function resolveSettings(props: PcmSpeakerProps): PcmSpeakerSettings {
+  const backend = (props.backend ?? 'auto') as BackendChoice;
+  const queue = (props.queue ?? 'queue') as QueueMode;
+  if (!BACKEND_CHOICES.includes(backend)) throw new Error(`backend must be auto, speaker or aplay (got "${String(props.backend)}")`);
+  if (!QUEUE_MODES.includes(queue)) throw new Error(`queue must be queue, replace or ignore (got "${String(props.queue)}")`);
+  return {
+    device: String(props.device ?? '').trim(),
+    backend,
+    volume: numberIn(props.volume, DEFAULT_VOLUME, 0, MAX_VOLUME, 'volume'),
+    prebufferMs: numberIn(props.prebufferMs, DEFAULT_PREBUFFER_MS, 0, MAX_PREBUFFER_MS, 'pre-buffer'),
+    queue,
+  };
+}

@@ -1,0 +1,38 @@
+import type { NodeStatus } from 'node-red';
+import type { BackendInfo } from '../../audio/backend-selector';
+import type { BackendName } from '../../audio/sinks/sink';
+
+export interface StatusInput {
+  /** Set while the backend is being probed. */
+  probing: boolean;
+  info: BackendInfo;
+  /** The backend of the device in use or last used (auto mode may have fallen back since the probe). */
+  playingBackend: BackendName | undefined;
+  /** Utterances accepted and not yet reported, the one playing included. */
+  pending: number;
+  /** The last problem, until an utterance plays to its end. */
+  problem: string | undefined;
+  /** The default device cannot work (the probe found none) and no other device is set. */
+  noDefaultDevice: boolean;
+}
+
+const MAX_TEXT = 100;
+
+function short(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 3)}...` : text;
+}
+
+/** What the node shows under itself: the backend in use always, and what is wrong when something is. */
+export function speakerStatus(s: StatusInput): NodeStatus {
+  const backend = s.playingBackend ?? s.info.backend;
+  if (s.pending > 0) {
+    const queued = s.pending > 1 ? ` (+${s.pending - 1} queued)` : '';
+    return { fill: 'green', shape: 'dot', text: `playing · ${backend ?? '…'}${queued}` };
+  }
+  if (s.problem) return { fill: 'red', shape: 'ring', text: short(s.problem) };
+  if (s.probing) return { fill: 'grey', shape: 'ring', text: 'checking audio…' };
+  if (s.noDefaultDevice) return { fill: 'red', shape: 'ring', text: 'no usable default ALSA device: choose a Device' };
+  if (!backend) return { fill: 'red', shape: 'ring', text: short(`speaker unusable: ${s.info.speakerProblem ?? 'unknown reason'}`) };
+  if (backend === 'aplay' && s.info.speakerProblem) return { fill: 'yellow', shape: 'ring', text: short(`ready · aplay (speaker: ${s.info.speakerProblem})`) };
+  return { fill: 'grey', shape: 'dot', text: `ready · ${backend}` };
+}

@@ -1,0 +1,63 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { InputError } from '../../speech/input-error';
+import { attachVoiceNode, baseMessage, type VoiceJob } from '../shared/voice-node';
+import { manageVoices } from '../shared/voice-management';
+import { actionOf, familyOf, pollingOf, voiceIdOf } from '../shared/voice-settings';
+import { createClone, updateClone } from './clone-actions';
+import { checkCloneNode, CLONE_ACTIONS, resolveCloneSettings, type CloneNodeProps } from './clone-settings';
+import { readSampleInput } from './sample-input';
+
+interface VoiceCloneDef extends NodeDef, CloneNodeProps {
+  config: string;
+}
+
+export = function registerVoiceClone(RED: NodeAPI): void {
+  function VoiceClone(this: Node, def: VoiceCloneDef): void {
+    RED.nodes.createNode(this, def);
+    const props: CloneNodeProps = def;
+    // The node's own settings are checked at deploy (nothing is called then), so a mistake shows at once.
+    let settingsError: Error | undefined;
+    try {
+      actionOf(props.action, undefined, CLONE_ACTIONS);
+      checkCloneNode(props);
+    } catch (err) {
+      settingsError = err as Error;
+    }
+
+    async function run(job: VoiceJob): Promise<string> {
+      const family = familyOf(props.family);
+      const action = actionOf(props.action, job.msg.action, CLONE_ACTIONS);
+      if (action === 'list' || action === 'query' || action === 'delete') {
+        const managed = await manageVoices(job, family, 'clone', action);
+        job.send(managed.msg);
+        return managed.summary;
+      }
+      if (action === 'update') {
+        if (family === 'qwen') throw new InputError('InvalidInput', 'Qwen voice cloning has no update: delete the voice and create it again');
+        const id = voiceIdOf(job.msg, false);
+        const polling = pollingOf(props, job.msg);
+        const input = await readSampleInput(job.msg.payload, family);
+        const voice = await updateClone(job, polling, id, input);
+        job.send({ ...baseMessage(job.msg), payload: voice.voice, voice: voice.voice, model: voice.targetModel, customVoice: voice });
+        return `updated ${voice.voice}`;
+      }
+      const settings = resolveCloneSettings(props, job.msg);
+      const input = await readSampleInput(job.msg.payload, family);
+      const result = await createClone(job, settings, input);
+      if (result.fallbackReason) {
+        job.warn(`voice ${result.voice.voice} was made in fallback mode (${result.fallbackReason}): the sample was poor or did not match msg.text; it may sound less like the speaker`);
+      }
+      const customVoice = {
+        ...result.voice,
+        ...(result.requestId ? { requestId: result.requestId } : {}),
+        ...(result.fallbackReason ? { fallbackReason: result.fallbackReason } : {}),
+      };
+      job.send({ ...baseMessage(job.msg), payload: result.voice.voice, voice: result.voice.voice, model: result.voice.targetModel, customVoice });
+      return `ready: ${result.voice.voice}`;
+    }
+
+    attachVoiceNode(RED, this, def.config, { settingsError, run });
+  }
+
+  RED.nodes.registerType('voice-clone', VoiceClone);
+};

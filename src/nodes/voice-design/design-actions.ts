@@ -1,0 +1,47 @@
+/**
+ * What voice-design does for a create, free of Node-RED: one (billed) call that returns the new
+ * voice and its preview; the preview goes out at once, and a CosyVoice design is then waited for
+ * until it is OK. Whether CosyVoice designs pass through DEPLOYING is unconfirmed (§2.2), so the
+ * voice is queried either way: an OK answer ends the wait on the first look.
+ */
+import { CustomizationClient, type CustomVoice } from '../../dashscope/customization';
+import { playablePreview, type PlayableAudio } from '../../dashscope/preview-audio';
+import { waitForCosyVoice, type ActionContext } from '../shared/action-context';
+import type { DesignSettings } from './design-settings';
+
+export interface DesignResult {
+  voice: CustomVoice;
+  requestId?: string;
+}
+
+export async function createDesign(ctx: ActionContext, settings: DesignSettings, onPreview: (preview: PlayableAudio, voice: string, targetModel: string) => void): Promise<DesignResult> {
+  const client = new CustomizationClient(ctx.http, { signal: ctx.signal });
+  const request = {
+    targetModel: settings.targetModel,
+    name: settings.name,
+    voicePrompt: settings.voicePrompt,
+    previewText: settings.previewText,
+    language: settings.language,
+    sampleRate: settings.sampleRate,
+    format: settings.format,
+  };
+  ctx.progress('designing voice');
+  const created = settings.family === 'qwen' ? await client.createQwenDesign(request) : await client.createCosyVoiceDesign(request);
+  if (created.preview) onPreview(playablePreview(created.preview), created.voice, created.targetModel);
+  if (settings.family === 'qwen') {
+    const voice: CustomVoice = {
+      voice: created.voice,
+      family: 'qwen',
+      kind: 'design',
+      service: 'qwen-voice-design',
+      targetModel: created.targetModel,
+      status: 'OK',
+      language: settings.language,
+      voicePrompt: settings.voicePrompt,
+      previewText: settings.previewText,
+    };
+    return { voice, requestId: created.requestId };
+  }
+  const voice = await waitForCosyVoice(ctx, client, created.voice, settings.polling);
+  return { voice: { ...voice, targetModel: voice.targetModel ?? created.targetModel }, requestId: created.requestId };
+}

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { PlayableAudio } from '../../dashscope/preview-audio';
+import { attachVoiceNode, baseMessage, type Message, type VoiceJob } from '../shared/voice-node';
+import { manageVoices } from '../shared/voice-management';
+import { actionOf, familyOf } from '../shared/voice-settings';
+import { createDesign } from './design-actions';
+import { checkDesignNode, DESIGN_ACTIONS, resolveDesignSettings, type DesignNodeProps } from './design-settings';
+
+interface VoiceDesignDef extends NodeDef, DesignNodeProps {
+  config: string;
+}
+
+/**
+ * The preview on output 2 with the synthesis nodes' chunk contract: the audio as one chunk, then
+ * a zero-length end marker carrying parts.count, so pcm-speaker plays it and a join node in
+ * automatic mode rebuilds it.
+ */
+function previewMessages(base: Message, preview: PlayableAudio): Message[] {
+  const id = randomBytes(8).toString('hex');
+  return [
+    { ...base, payload: preview.payload, audio: preview.audio, parts: { id, index: 0, type: 'buffer' } },
+    { ...base, payload: Buffer.alloc(0), audio: preview.audio, parts: { id, index: 1, type: 'buffer', count: 2 } },
+  ];
+}
+
+export = function registerVoiceDesign(RED: NodeAPI): void {
+  function VoiceDesign(this: Node, def: VoiceDesignDef): void {
+    RED.nodes.createNode(this, def);
+    const props: DesignNodeProps = def;
+    let settingsError: Error | undefined;
+    try {
+      actionOf(props.action, undefined, DESIGN_ACTIONS);
+      checkDesignNode(props);
+    } catch (err) {
+      settingsError = err as Error;
+    }
+
+    async function run(job: VoiceJob): Promise<string> {
+      const family = familyOf(props.family);
+      const action = actionOf(props.action, job.msg.action, DESIGN_ACTIONS);
+      if (action === 'list' || action === 'query' || action === 'delete') {
+        const managed = await manageVoices(job, family, 'design', action);
+        job.send([managed.msg, null]);
+        return managed.summary;
+      }
+      const { settings, ignoredPayload } = resolveDesignSettings(props, job.msg);
+      if (ignoredPayload) job.warn('msg.payload was not used as the voice description: the node has its own (clear it to take the prompt from messages)');
+      const base = baseMessage(job.msg);
+      const result = await createDesign(job, settings, (preview, voice, model) => {
+        job.send([null, previewMessages({ ...base, voice, model }, preview)]);
+      });
+      const customVoice = { ...result.voice, ...(result.requestId ? { requestId: result.requestId } : {}) };
+      job.send([{ ...base, payload: result.voice.voice, voice: result.voice.voice, model: result.voice.targetModel, customVoice }, null]);
+      return `ready: ${result.voice.voice}`;
+    }
+
+    attachVoiceNode(RED, this, def.config, { settingsError, run });
+  }
+
+  RED.nodes.registerType('voice-design', VoiceDesign);
+};

@@ -1,0 +1,434 @@
+// The player against a recording device and fake timers: ordering, batching, audio-time
+// completion, stop / priority / replace / ignore, format changes, fallback and failures, all
+// deterministic. The real devices (speaker addon, aplay) are exercised in sinks.test.ts.
+import assert from 'node:assert/strict';
+import sinon from 'sinon';
+import { bytesToMs, sameFormat, type PcmFormat } from '../../src/audio/pcm-format';
+import { BATCH_MAX_MS, BATCH_MIN_MS, IDLE_CLOSE_MS, PcmPlayer, type Chunk, type PlayerOptions, type QueueMode, type UtteranceReport } from '../../src/audio/player';
+import { DeviceError, type BackendName, type PcmSink } from '../../src/audio/sinks/sink';
+
+const F24: PcmFormat = { sampleRate: 24000, channels: 1, bitDepth: 16 };
+const F16: PcmFormat = { sampleRate: 16000, channels: 1, bitDepth: 16 };
+const PCM24 = { format: 'pcm', sampleRate: 24000, channels: 1, bitDepth: 16 };
+const PCM16 = { format: 'pcm', sampleRate: 16000, channels: 1, bitDepth: 16 };
+
+/** ms of 24 kHz mono 16-bit audio whose bytes say which utterance they belong to. */
+function audio(ms: number, tag: number, format: PcmFormat = F24): Buffer {
+  const bytes = Math.round((ms * format.sampleRate) / 1000) * 2;
+  const b = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i += 2) b.writeInt16LE(tag * 1000 + ((i / 2) % 997), i);
+  return b;
+}
+
+/** The utterance tags in written order, runs collapsed: [1, 2] means all of 1, then all of 2. */
+function tagRuns(data: Buffer): number[] {
+  const runs: number[] = [];
+  for (let i = 0; i < data.length; i += 2) {
+    const tag = Math.floor(data.readInt16LE(i) / 1000);
+    if (runs[runs.length - 1] !== tag) runs.push(tag);
+  }
+  return runs;
+}
+
+class FakeSink implements PcmSink {
+  readonly writes: Buffer[] = [];
+  aborted = false;
+  finished = false;
+  opened = false;
+  failWith: Error | undefined;
+  private failure: ((err: Error) => void) | undefined;
+
+  constructor(
+    readonly backend: BackendName,
+    readonly format: PcmFormat,
+  ) {}
+
+  write(batch: Buffer, cb: (err?: Error) => void): void {
+    const err = this.failWith;
+    queueMicrotask(() => {
+      if (err) return cb(err);
+      this.writes.push(batch);
+      this.opened = true;
+      cb();
+    });
+  }
+
+  abort(): Promise<void> {
+    this.aborted = true;
+    return Promise.resolve();
+  }
+
+  finish(): Promise<void> {
+    this.finished = true;
+    return Promise.resolve();
+  }
+
+  onFailure(listener: (err: Error) => void): void {
+    this.failure = listener;
+  }
+
+  die(err: Error): void {
+    this.failure?.(err);
+  }
+
+  get bytes(): Buffer {
+    return Buffer.concat(this.writes);
+  }
+}
+
+interface Harness {
+  player: PcmPlayer<string>;
+  sinks: FakeSink[];
+  reports: (UtteranceReport<string> & { at: number })[];
+  warnings: string[];
+  deviceErrors: Error[];
+  push(id: string, payload: Buffer, opts?: Partial<Chunk<string>>): void;
+  /** Every byte written, across devices. */
+  written(): Buffer;
+}
+
+describe('PCM player', () => {
+  let clock: sinon.SinonFakeTimers;
+
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => clock.restore());
+
+  function harness(options: Partial<PlayerOptions> & { queueMode?: QueueMode } = {}): Harness {
+    const sinks: FakeSink[] = [];
+    const reports: Harness['reports'] = [];
+    const warnings: string[] = [];
+    const deviceErrors: Error[] = [];
+    const player = new PcmPlayer<string>(
+      {
+        gainPercent: 100,
+        prebufferMs: 0,
+        queueMode: 'queue',
+        now: () => clock.now,
+        openSink: (format) => {
+          const sink = new FakeSink('speaker', format);
+          sinks.push(sink);
+          return Promise.resolve(sink);
+        },
+        ...options,
+      },
+      {
+        finished: (r) => reports.push({ ...r, at: clock.now }),
+        warn: (t) => warnings.push(t),
+        deviceError: (e) => deviceErrors.push(e),
+        changed: () => undefined,
+      },
+    );
+    return {
+      player,
+      sinks,
+      reports,
+      warnings,
+      deviceErrors,
+      push: (id, payload, opts = {}) => player.push(id, { payload, audio: PCM24, end: false, meta: () => `meta-${id}`, ...opts }),
+      written: () => Buffer.concat(sinks.map((s) => s.bytes)),
+    };
+  }
+
+  it('writes an utterance back to back in batches of 40–100 ms and reports it when its last sample has played', async () => {
+    const h = harness();
+    const a = audio(1000, 1);
+    for (let i = 0; i < 10; i++) h.push('a', a.subarray(i * 4800, (i + 1) * 4800));
+    h.push('a', Buffer.alloc(0), { end: true });
+    await clock.tickAsync(0);
+    assert.equal(h.sinks.length, 1);
+    assert.ok(h.written().equals(a), 'every byte, in order, once');
+    const sizes = h.sinks[0]!.writes.map((w) => bytesToMs(F24, w.length));
+    assert.ok(sizes.every((ms) => ms <= BATCH_MAX_MS && ms >= BATCH_MIN_MS), `batch sizes ${sizes.join(', ')} ms`);
+    await clock.tickAsync(998);
+    assert.equal(h.reports.length, 0, 'not before the audio has played, although the device took it at once');
+    await clock.tickAsync(2);
+    assert.equal(h.reports.length, 1);
+    assert.deepEqual(
+      { ...h.reports[0], format: undefined },
+      { id: 'a', meta: 'meta-a', durationMs: 1000, bytes: 48000, interrupted: false, partial: false, format: undefined, backend: 'speaker', at: 1000 },
+    );
+    assert.ok(sameFormat(h.reports[0]!.format!, F24));
+  });
+
+  it('coalesces tiny chunks into writes of at least 40 ms while the device is busy', async () => {
+    const h = harness();
+    const a = audio(600, 1);
+    h.push('a', a.subarray(0, 4800)); // 100 ms: written at once (prebuffer 0)
+    await clock.tickAsync(0);
+    for (let i = 4800; i < a.length; i += 240) h.push('a', a.subarray(i, i + 240)); // 5 ms chunks
+    h.push('a', Buffer.alloc(0), { end: true });
+    await clock.tickAsync(0);
+    const sizes = h.sinks[0]!.writes.map((w) => bytesToMs(F24, w.length));
+    assert.ok(h.written().equals(a));
+    assert.ok(sizes.length <= 12, `${sizes.length} writes for 600 ms`);
+    assert.ok(sizes.slice(0, -1).every((ms) => ms >= BATCH_MIN_MS), `batch sizes ${sizes.join(', ')} ms`);
+  });
+
+  it('never interleaves utterances that arrive interleaved; each is reported when heard', async () => {
+    const h = harness();
+    const a = audio(300, 1);
+    const b = audio(200, 2);
+    h.push('a', a.subarray(0, 4800));
+    h.push('b', b.subarray(0, 4800));
+    h.push('a', a.subarray(4800));
+    h.push('b', b.subarray(4800));
+    h.push('b', Buffer.alloc(0), { end: true });
+    h.push('a', Buffer.alloc(0), { end: true });
+    await clock.tickAsync(0);
+    assert.deepEqual(tagRuns(h.written()), [1, 2]);
+    assert.ok(h.written().equals(Buffer.concat([a, b])));
+    assert.equal(h.sinks.length, 1, 'one device, no reopen between utterances');
+    await clock.tickAsync(600);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.at]),
+      [
+        ['a', 300],
+        ['b', 500],
+      ],
+    );
+  });
+
+  it('waits for the pre-buffer before it starts a starved device, but plays a short utterance at its end', async () => {
+    const h = harness({ prebufferMs: 200 });
+    const a = audio(300, 1);
+    h.push('a', a.subarray(0, 4800)); // 100 ms
+    await clock.tickAsync(50);
+    assert.equal(h.sinks.length, 0, 'nothing opened or written below the pre-buffer');
+    h.push('a', a.subarray(4800, 9600)); // 200 ms
+    await clock.tickAsync(0);
+    assert.equal(h.written().length, 9600);
+    h.push('a', a.subarray(9600));
+    h.push('a', Buffer.alloc(0), { end: true });
+    const short = audio(50, 2);
+    h.push('b', short, { end: true });
+    await clock.tickAsync(400);
+    assert.ok(h.written().equals(Buffer.concat([a, short])));
+    assert.deepEqual(
+      h.reports.map((r) => r.id),
+      ['a', 'b'],
+    );
+  });
+
+  it('msg.stop cuts at once: the device drops its audio, every utterance is reported interrupted, late chunks are dropped', async () => {
+    const h = harness();
+    h.push('a', audio(1000, 1), { end: true });
+    h.push('b', audio(500, 2));
+    await clock.tickAsync(300);
+    h.player.stop();
+    assert.equal(h.sinks[0]!.aborted, true);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted, r.durationMs, r.at]),
+      [
+        ['a', true, 300, 300],
+        ['b', true, 0, 300],
+      ],
+    );
+    h.push('b', audio(100, 2));
+    h.push('b', Buffer.alloc(0), { end: true });
+    await clock.tickAsync(0);
+    assert.equal(h.sinks.length, 1, 'the late chunks of the stopped utterance are not played');
+    h.push('c', audio(100, 3), { end: true });
+    await clock.tickAsync(100);
+    assert.equal(h.sinks.length, 2, 'a new device for what comes next');
+    assert.deepEqual(tagRuns(h.sinks[1]!.bytes), [3]);
+    assert.deepEqual(
+      h.reports.slice(2).map((r) => [r.id, r.interrupted, r.at]),
+      [['c', false, 400]],
+    );
+  });
+
+  it('priority cuts the utterance being heard; one written ahead but not heard yet plays again after it', async () => {
+    const h = harness();
+    const a = audio(1000, 1);
+    const b = audio(300, 2);
+    const p = audio(200, 9);
+    h.push('a', a, { end: true });
+    h.push('b', b, { end: true });
+    await clock.tickAsync(400);
+    assert.ok(h.written().equals(Buffer.concat([a, b])), 'b was written right behind a (gap-free)');
+    h.push('p', p, { end: true, priority: true });
+    await clock.tickAsync(0);
+    assert.equal(h.sinks[0]!.aborted, true);
+    assert.deepEqual(tagRuns(h.sinks[1]!.bytes), [9, 2], 'after the cut: p, then b from its first sample');
+    assert.ok(h.sinks[1]!.bytes.equals(Buffer.concat([p, b])));
+    await clock.tickAsync(1000);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted, r.durationMs, r.at]),
+      [
+        ['a', true, 400, 400],
+        ['p', false, 200, 600],
+        ['b', false, 300, 900],
+      ],
+    );
+  });
+
+  it('replace mode: a new utterance cuts the current one and drops the queue', async () => {
+    const h = harness({ queueMode: 'replace' });
+    h.push('a', audio(1000, 1), { end: true });
+    await clock.tickAsync(100);
+    h.push('b', audio(100, 2)); // still streaming when c arrives
+    await clock.tickAsync(0);
+    h.push('c', audio(100, 3), { end: true });
+    h.push('b', audio(100, 2), { end: true }); // late chunk of a replaced utterance
+    await clock.tickAsync(500);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted]),
+      [
+        ['a', true],
+        ['b', true],
+        ['c', false],
+      ],
+    );
+    assert.deepEqual(tagRuns(h.sinks[h.sinks.length - 1]!.bytes), [3]);
+  });
+
+  it('ignore mode: a new utterance while one plays is dropped with a warning, and not reported', async () => {
+    const h = harness({ queueMode: 'ignore' });
+    h.push('a', audio(300, 1), { end: true });
+    await clock.tickAsync(100);
+    h.push('b', audio(100, 2));
+    h.push('b', audio(100, 2), { end: true });
+    assert.equal(h.warnings.length, 1);
+    assert.match(h.warnings[0]!, /busy: utterance b dropped/);
+    await clock.tickAsync(300);
+    h.push('c', audio(100, 3), { end: true });
+    await clock.tickAsync(200);
+    assert.deepEqual(
+      h.reports.map((r) => r.id),
+      ['a', 'c'],
+    );
+    assert.deepEqual(tagRuns(h.written()), [1, 3]);
+  });
+
+  it('reopens the device when the format changes, after the old one has played out', async () => {
+    const h = harness();
+    h.push('a', audio(200, 1), { end: true });
+    h.push('b', audio(100, 2, F16), { audio: PCM16, end: true });
+    await clock.tickAsync(0);
+    assert.equal(h.sinks.length, 1, 'b waits: the 24 kHz device still plays a');
+    await clock.tickAsync(300);
+    assert.equal(h.sinks.length, 2);
+    assert.equal(h.sinks[0]!.finished, true, 'closed by finishing, not by dropping audio');
+    assert.equal(h.sinks[0]!.aborted, false);
+    assert.ok(sameFormat(h.sinks[1]!.format, F16));
+    assert.ok(h.sinks[1]!.bytes.equals(audio(100, 2, F16)));
+    await clock.tickAsync(200);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted]),
+      [
+        ['a', false],
+        ['b', false],
+      ],
+    );
+  });
+
+  it("a source's interrupted end marker cuts the utterance being heard; a partial one plays what arrived", async () => {
+    const h = harness();
+    h.push('a', audio(1000, 1));
+    await clock.tickAsync(200);
+    h.push('a', Buffer.alloc(0), { end: true, interrupted: true });
+    assert.equal(h.sinks[0]!.aborted, true);
+    h.push('b', audio(300, 2));
+    h.push('b', Buffer.alloc(0), { end: true, partial: true });
+    await clock.tickAsync(400);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted, r.partial, r.durationMs]),
+      [
+        ['a', true, false, 200],
+        ['b', false, true, 300],
+      ],
+    );
+  });
+
+  it('a speaker device that cannot be opened hands the same audio to the fallback backend', async () => {
+    let opens = 0;
+    const sinks: FakeSink[] = [];
+    const h = harness({
+      openSink: (format) => {
+        const sink = new FakeSink(opens === 0 ? 'speaker' : 'aplay', format);
+        if (opens === 0) sink.failWith = new DeviceError('DeviceOpenFailed', 'speaker could not open ALSA device "x"');
+        opens++;
+        sinks.push(sink);
+        return Promise.resolve(sink);
+      },
+      fallBack: (sink) => sink.backend === 'speaker' && !sink.opened,
+    });
+    const a = audio(300, 1);
+    h.push('a', a, { end: true });
+    await clock.tickAsync(400);
+    assert.equal(sinks.length, 2);
+    assert.ok(sinks[1]!.bytes.equals(a), 'nothing lost or repeated');
+    assert.match(h.warnings[0]!, /falling back to aplay/);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted, r.backend]),
+      [['a', false, 'aplay']],
+    );
+  });
+
+  it('a device that dies reports what it held with the error; the next utterance gets a new device', async () => {
+    const h = harness();
+    h.push('a', audio(500, 1), { end: true });
+    await clock.tickAsync(100);
+    h.sinks[0]!.die(new DeviceError('DeviceFailed', 'aplay could not play: unplugged'));
+    assert.equal(h.deviceErrors.length, 1);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted, r.durationMs, r.error?.message]),
+      [['a', true, 100, 'aplay could not play: unplugged']],
+    );
+    h.push('b', audio(100, 2), { end: true });
+    await clock.tickAsync(200);
+    assert.equal(h.sinks.length, 2);
+    assert.deepEqual(h.reports[1] && [h.reports[1].id, h.reports[1].interrupted], ['b', false]);
+  });
+
+  it('a device that cannot be opened at all fails the utterance with the reason', async () => {
+    const h = harness({ openSink: () => Promise.reject(new DeviceError('BackendUnavailable', 'aplay not found: install alsa-utils')) });
+    h.push('a', audio(100, 1), { end: true });
+    await clock.tickAsync(10);
+    assert.deepEqual(
+      h.reports.map((r) => [r.id, r.interrupted, r.error?.message]),
+      [['a', true, 'aplay not found: install alsa-utils']],
+    );
+  });
+
+  it('refuses mp3 on the first chunk and drops the rest of that utterance quietly', async () => {
+    const h = harness();
+    assert.throws(() => h.push('m', Buffer.from('ID3 data'), { audio: { format: 'mp3', sampleRate: 24000, channels: 1 } }), /set the synthesis node's format to pcm or wav/);
+    h.push('m', Buffer.alloc(10), { audio: { format: 'mp3' } });
+    h.push('m', Buffer.alloc(0), { audio: { format: 'mp3' }, end: true });
+    h.push('a', audio(100, 1), { end: true });
+    await clock.tickAsync(200);
+    assert.deepEqual(
+      h.reports.map((r) => r.id),
+      ['a'],
+    );
+  });
+
+  it('closes an idle device after a while, and reopens for the next utterance', async () => {
+    const h = harness();
+    h.push('a', audio(100, 1), { end: true });
+    await clock.tickAsync(100 + IDLE_CLOSE_MS - 10);
+    assert.equal(h.sinks[0]!.finished, false);
+    await clock.tickAsync(20);
+    assert.equal(h.sinks[0]!.finished, true);
+    h.push('b', audio(100, 2), { end: true });
+    await clock.tickAsync(100);
+    assert.equal(h.sinks.length, 2);
+  });
+
+  it('close releases the device and leaves no timer and no late report', async () => {
+    const h = harness();
+    h.push('a', audio(1000, 1), { end: true });
+    h.push('b', audio(1000, 2));
+    await clock.tickAsync(100);
+    assert.ok(clock.countTimers() > 0);
+    await h.player.close();
+    assert.equal(h.sinks[0]!.aborted, true);
+    assert.equal(clock.countTimers(), 0);
+    h.push('b', audio(100, 2), { end: true });
+    await clock.tickAsync(5000);
+    assert.equal(h.reports.length, 0);
+  });
+});

@@ -1,0 +1,206 @@
+// The real playback backends, playing into the test ALSA "file" device (test/alsa/asound.conf):
+// what reached the device is read back from the capture file and compared byte for byte.
+import { newCaptureFile, readCapture, ALSA_NO_DEFAULT_CONFIG, ALSA_TEST_CONFIG } from '../alsa/env';
+import assert from 'node:assert/strict';
+import { BackendSelector, defaultBackendDeps } from '../../src/audio/backend-selector';
+import { listAlsaDevices, parseAplayList } from '../../src/audio/alsa-devices';
+import { framesIn, type PcmFormat } from '../../src/audio/pcm-format';
+import { AplaySink, aplayReason } from '../../src/audio/sinks/aplay-sink';
+import type { PcmSink } from '../../src/audio/sinks/sink';
+import { SpeakerSink, type SpeakerConstructor } from '../../src/audio/sinks/speaker-sink';
+import { probeSpeaker, resolveSpeaker } from '../../src/audio/speaker-probe';
+
+const F24: PcmFormat = { sampleRate: 24000, channels: 1, bitDepth: 16 };
+/** aplay pads its last period with silence; its period is at most a quarter of a 0.5 s buffer. */
+const APLAY_MAX_PADDING_BYTES = framesIn(F24, 125) * 2;
+
+function noise(bytes: number, seed = 1): Buffer {
+  const b = Buffer.alloc(bytes);
+  let x = seed;
+  for (let i = 0; i < bytes; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+function writeAll(sink: PcmSink, batches: Buffer[]): Promise<void> {
+  return batches.reduce<Promise<void>>(
+    (prev, batch) => prev.then(() => new Promise<void>((resolve, reject) => sink.write(batch, (err) => (err ? reject(err) : resolve())))),
+    Promise.resolve(),
+  );
+}
+
+function batches(data: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < data.length; i += size) out.push(data.subarray(i, i + size));
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('playback backends on an ALSA file device', function () {
+  this.timeout(15000);
+
+  describe('speaker probe (in a child process)', () => {
+    it('finds the addon usable with the test ALSA configuration', async () => {
+      assert.ok(resolveSpeaker(), 'speaker is installed for the tests');
+      assert.deepEqual(await probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_TEST_CONFIG } }), { usable: true });
+    });
+
+    it('reports a missing default device, where loading the addon aborts the process', async () => {
+      const result = await probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_NO_DEFAULT_CONFIG } });
+      assert.deepEqual(result, { usable: false, failure: 'no-default-device', reason: 'no usable default ALSA device' });
+    });
+
+    it('reports an addon that does not load', async () => {
+      const result = await probeSpeaker({ modulePath: '/nonexistent/speaker/index.js' });
+      assert.equal(result.usable, false);
+      assert.ok(!result.usable && result.failure === 'load-failed' && /Cannot find module/.test(result.reason), JSON.stringify(result));
+    });
+  });
+
+  describe('speaker addon', () => {
+    const Speaker = (): SpeakerConstructor => defaultBackendDeps.loadSpeaker();
+
+    it('plays every byte written, in order, on the default device and on a named one', async () => {
+      for (const device of ['', 'capture']) {
+        const file = newCaptureFile();
+        const data = noise(48000 * 2 + 2000);
+        const sink = new SpeakerSink(Speaker(), F24, device, framesIn(F24, 100));
+        await writeAll(sink, batches(data, 4800));
+        assert.equal(sink.opened, true);
+        await sink.finish();
+        assert.ok(readCapture(file).equals(data), `device "${device}": captured ${readCapture(file).length} bytes, sent ${data.length}`);
+      }
+    });
+
+    it('abort right after a write releases the device at once; later writes fail cleanly', async () => {
+      const file = newCaptureFile();
+      const sink = new SpeakerSink(Speaker(), F24, '', framesIn(F24, 100));
+      const first = noise(4800, 2);
+      let settled = false;
+      sink.write(first, () => (settled = true));
+      await sink.abort(); // waits for the write in flight, then close(true)
+      assert.equal(settled, true, 'the write in flight settled before the device was closed');
+      assert.ok(readCapture(file).equals(first));
+      const err = await new Promise<Error | undefined>((resolve) => sink.write(noise(4800), resolve));
+      assert.match(err?.message ?? '', /closed/);
+    });
+
+    it('an unknown device is a clean error naming the device, not a crash', async () => {
+      const sink = new SpeakerSink(Speaker(), F24, 'nosuchdevice', framesIn(F24, 100));
+      const err = await new Promise<Error | undefined>((resolve) => sink.write(noise(480), resolve));
+      assert.match(err?.message ?? '', /speaker could not open ALSA device "nosuchdevice"/);
+      assert.equal(sink.opened, false);
+      await sink.abort();
+    });
+  });
+
+  describe('aplay child process', () => {
+    it('plays every byte written (plus at most one period of trailing silence)', async () => {
+      const file = newCaptureFile();
+      const data = noise(48000 + 1000, 3);
+      const sink = new AplaySink(F24, '');
+      await writeAll(sink, batches(data, 4800));
+      await sink.finish();
+      const captured = readCapture(file);
+      assert.ok(captured.subarray(0, data.length).equals(data), 'the audio itself is byte-identical');
+      const padding = captured.subarray(data.length);
+      assert.ok(padding.length <= APLAY_MAX_PADDING_BYTES, `${padding.length} bytes of padding`);
+      assert.ok(padding.every((b) => b === 0), 'the padding is silence');
+    });
+
+    it('abort kills the child at once', async () => {
+      newCaptureFile();
+      const sink = new AplaySink(F24, 'capture');
+      await writeAll(sink, [noise(4800)]);
+      const pid = sink.pid as number;
+      assert.ok(alive(pid));
+      const started = Date.now();
+      await sink.abort();
+      assert.ok(Date.now() - started < 500, 'no drain, no grace period needed');
+      assert.equal(alive(pid), false);
+    });
+
+    it("an unknown device fails with aplay's own reason", async () => {
+      const sink = new AplaySink(F24, 'nosuchdevice');
+      // aplay exits after the pipe took the write (a failure event) or while it waits (the write fails).
+      const err = await new Promise<Error>((resolve) => {
+        sink.onFailure(resolve);
+        sink.write(noise(4800), (e) => e && resolve(e));
+      });
+      assert.match(err.message, /aplay could not play on ALSA device "nosuchdevice": audio open error: No such file or directory/);
+    });
+
+    it('a missing aplay binary says what to install', async () => {
+      const sink = new AplaySink(F24, '', 'aplay-not-installed-here');
+      const err = await new Promise<Error | undefined>((resolve) => sink.write(noise(480), resolve));
+      assert.match(err?.message ?? '', /aplay-not-installed-here not found: install alsa-utils/);
+    });
+
+    it('reduces aplay stderr to its reason', () => {
+      assert.equal(aplayReason('ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM x\naplay: main:831: audio open error: No such file or directory\n'), 'audio open error: No such file or directory');
+    });
+  });
+
+  describe('backend selection', () => {
+    it('auto uses the speaker addon when the probe finds it usable', async () => {
+      const selector = new BackendSelector('auto', '', () => 2400);
+      assert.deepEqual(await selector.ready(), { backend: 'speaker' });
+    });
+
+    it('auto falls back to aplay when the probe fails, and says why; speaker mode refuses', async () => {
+      const deps = { ...defaultBackendDeps, probe: () => probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_NO_DEFAULT_CONFIG } }) };
+      const auto = new BackendSelector('auto', '', () => 2400, deps);
+      assert.deepEqual(await auto.ready(), { backend: 'aplay', speakerProblem: 'no usable default ALSA device', noDefaultDevice: true });
+      const strict = new BackendSelector('speaker', '', () => 2400, deps);
+      assert.equal((await strict.ready()).backend, undefined);
+      await assert.rejects(strict.open(F24), /the speaker backend cannot be used: no usable default ALSA device/);
+    });
+
+    it('aplay mode never probes or loads the addon', async () => {
+      let probed = false;
+      const selector = new BackendSelector('aplay', '', () => 2400, {
+        ...defaultBackendDeps,
+        probe: () => {
+          probed = true;
+          return Promise.resolve({ usable: true });
+        },
+      });
+      assert.deepEqual(await selector.ready(), { backend: 'aplay' });
+      assert.equal(probed, false);
+    });
+  });
+
+  describe('device list', () => {
+    it('lists the pcms of the ALSA configuration with their descriptions (aplay -L)', async () => {
+      const { devices, error } = await listAlsaDevices();
+      assert.equal(error, undefined);
+      assert.deepEqual(
+        devices.map((d) => d.name),
+        ['default', 'capture', 'null'],
+      );
+      assert.match(devices[0]?.description ?? '', /raw capture/);
+    });
+
+    it('parses names and indented descriptions', () => {
+      assert.deepEqual(parseAplayList('null\n    Discard all samples\nhw:CARD=Headphones,DEV=0\n    bcm2835 Headphones, bcm2835 Headphones\n    Direct hardware device\n'), [
+        { name: 'null', description: 'Discard all samples' },
+        { name: 'hw:CARD=Headphones,DEV=0', description: 'bcm2835 Headphones, bcm2835 Headphones — Direct hardware device' },
+      ]);
+    });
+
+    it('says so when aplay is missing', async () => {
+      const result = await listAlsaDevices('aplay-not-installed-here');
+      assert.deepEqual(result, { devices: [], error: 'aplay-not-installed-here not found: install alsa-utils to list devices' });
+    });
+  });
+});

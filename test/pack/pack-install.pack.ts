@@ -1,0 +1,121 @@
+/**
+ * What the Palette Manager does, done to the packed tarball: `npm install --omit=dev
+ * --engine-strict` into a fresh user directory, then Node-RED started on it. Run by `.ci/run`
+ * as `npm run test:pack` (it downloads Node 22 and Node-RED 5 for the second leg).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { legNodeRed4, legNodeRed5, type Leg } from './legs';
+import { startNodeRed } from './node-red-process';
+
+const ROOT = join(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
+const TYPES = Object.keys(pkg['node-red'].nodes);
+const EXAMPLES = readdirSync(join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.replace(/\.json$/, ''));
+const ALSA_ENV = { ALSA_CONFIG_PATH: join(ROOT, 'test', 'alsa', 'asound.conf'), CAPTURE_FILE: '/dev/null' };
+
+interface PackInfo {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string; size: number }[];
+}
+
+interface NodeSet {
+  id: string;
+  module: string;
+  types: string[];
+  enabled: boolean;
+  err?: string;
+}
+
+/** Installs the tarball the way the Palette Manager does: production dependencies only, engine-strict. */
+function installLikePaletteManager(leg: Leg, tgz: string, extraEnv: NodeJS.ProcessEnv = {}): string {
+  const userDir = mkdtempSync(join(tmpdir(), 'dashscope-pack-'));
+  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, version: '0.0.1' }));
+  execFileSync('npm', ['install', '--omit=dev', '--engine-strict', '--no-audit', '--no-fund', tgz], {
+    cwd: userDir,
+    env: { ...process.env, PATH: `${leg.node.replace(/\/node$/, '')}:${process.env.PATH ?? ''}`, npm_config_nodedir: leg.nodedir, ...extraEnv },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return userDir;
+}
+
+async function checkLoads(leg: Leg, userDir: string): Promise<string> {
+  const nr = await startNodeRed(leg, userDir, { ...process.env, ...ALSA_ENV });
+  try {
+    const sets = (await (await fetch(`${nr.url}/nodes`, { headers: { Accept: 'application/json' } })).json()) as NodeSet[];
+    const ours = sets.filter((s) => s.module === pkg.name);
+    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...TYPES].sort(), 'every node type of the package is registered');
+    for (const s of ours) {
+      assert.equal(s.err, undefined, `${s.id} failed to load: ${s.err}`);
+      assert.equal(s.enabled, true, `${s.id} is disabled`);
+    }
+    const examples = (await (await fetch(`${nr.url}/library/examples/flows/${pkg.name}`)).json()) as { fn: string }[];
+    assert.deepEqual(examples.map((e) => e.fn).sort(), [...EXAMPLES].sort(), 'every example is listed under the module');
+    return nr.log();
+  } finally {
+    await nr.stop();
+  }
+}
+
+describe('the packed package, installed the way the Palette Manager installs it', function () {
+  this.timeout(900_000);
+  let tgz = '';
+  let packDir = '';
+  let packed: string[] = [];
+  const userDirs: string[] = [];
+
+  before(() => {
+    packDir = mkdtempSync(join(tmpdir(), 'dashscope-tarball-'));
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+    const info = (JSON.parse(out.slice(out.indexOf('['))) as PackInfo[])[0] as PackInfo;
+    tgz = join(packDir, info.filename);
+    console.log(`      tarball ${info.filename}: ${(info.size / 1024).toFixed(1)} kB packed, ${(info.unpackedSize / 1024).toFixed(1)} kB unpacked, ${info.files.length} files`);
+    for (const f of info.files) console.log(`        ${f.path} (${f.size} B)`);
+    packed = info.files.map((f) => f.path);
+  });
+
+  after(() => {
+    for (const d of [packDir, ...userDirs]) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('holds exactly what a user needs: built nodes with their HTML, locales, examples, README, LICENSE, CHANGELOG', () => {
+    const files = packed;
+    for (const type of TYPES) {
+      assert.ok(files.includes(`nodes/${type}.js`), `nodes/${type}.js is missing`);
+      assert.ok(files.includes(`nodes/${type}.html`), `nodes/${type}.html is missing`);
+    }
+    for (const name of EXAMPLES) assert.ok(files.includes(`examples/${name}.json`), `example ${name} is missing`);
+    for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']) assert.ok(files.includes(f), `${f} is missing`);
+    assert.ok(files.some((f) => f.startsWith('nodes/locales/en-US/')), 'locales travel next to the node files');
+    const forbidden = files.filter((f) => /^(src|test|bench|scripts|\.ci)\//.test(f) || f.includes('simulator'));
+    assert.deepEqual(forbidden, [], 'no sources, tests, benchmarks or simulator in the tarball');
+  });
+
+  for (const makeLeg of [legNodeRed4, legNodeRed5]) {
+    it(`${makeLeg === legNodeRed4 ? 'Node-RED 4 / Node 20' : 'Node-RED 5 / Node 22'}: installs with production dependencies only and loads every node and example`, async () => {
+      const leg = makeLeg();
+      const userDir = installLikePaletteManager(leg, tgz);
+      userDirs.push(userDir);
+      const installed = join(userDir, 'node_modules', pkg.name);
+      assert.ok(existsSync(join(installed, 'nodes', 'tts-config.js')));
+      assert.ok(!existsSync(join(userDir, 'node_modules', 'node-red')), 'no devDependency came along');
+      await checkLoads(leg, userDir);
+    });
+  }
+
+  it('still installs and loads every node when the speaker addon cannot be built', async () => {
+    const leg = legNodeRed4();
+    // A compiler that always fails: node-gyp cannot build speaker, as on a machine without ALSA headers.
+    const userDir = installLikePaletteManager(leg, tgz, { CC: '/bin/false', CXX: '/bin/false' });
+    userDirs.push(userDir);
+    assert.ok(!existsSync(join(userDir, 'node_modules', 'speaker', 'build', 'Release', 'binding.node')), 'speaker must not have been built here');
+    await checkLoads(leg, userDir);
+  });
+});
