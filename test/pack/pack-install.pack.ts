@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { legNodeRed4, legNodeRed5, type Leg } from './legs';
 import { startNodeRed } from './node-red-process';
 
@@ -46,7 +47,47 @@ function installLikePaletteManager(leg: Leg, tgz: string, extraEnv: NodeJS.Proce
   return userDir;
 }
 
-async function checkLoads(leg: Leg, userDir: string): Promise<string> {
+/**
+ * Deploys one pcm-speaker node and reads its status the way the editor does, over /comms:
+ * the status names the backend it plays through.
+ */
+async function speakerStatus(url: string): Promise<string> {
+  const comms = new WebSocket(`${url.replace(/^http/, 'ws')}/comms`);
+  const status = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no pcm-speaker status within 20 s')), 20_000);
+    comms.on('message', (data: Buffer) => {
+      const events = JSON.parse(data.toString()) as { topic: string; data?: { text?: string } }[];
+      for (const e of [events].flat()) {
+        const text = e.data?.text ?? '';
+        if (e.topic === 'status/pack-speaker' && /^ready|no usable|unusable/.test(text)) {
+          clearTimeout(timer);
+          resolve(text);
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    comms.once('open', () => resolve());
+    comms.once('error', reject);
+  });
+  comms.send(JSON.stringify({ subscribe: 'status/#' }));
+  const res = await fetch(`${url}/flows`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+    body: JSON.stringify([
+      { id: 'pack-tab', type: 'tab', label: 'pack' },
+      { id: 'pack-speaker', type: 'pcm-speaker', z: 'pack-tab', name: '', device: '', backend: 'auto', volume: '100', prebufferMs: '200', queue: 'queue', wires: [[]] },
+    ]),
+  });
+  assert.ok(res.ok, `deploy failed: HTTP ${res.status}`);
+  try {
+    return await status;
+  } finally {
+    comms.close();
+  }
+}
+
+async function checkLoads(leg: Leg, userDir: string, expectBackend: RegExp): Promise<string> {
   const nr = await startNodeRed(leg, userDir, { ...process.env, ...ALSA_ENV });
   try {
     const sets = (await (await fetch(`${nr.url}/nodes`, { headers: { Accept: 'application/json' } })).json()) as NodeSet[];
@@ -58,6 +99,7 @@ async function checkLoads(leg: Leg, userDir: string): Promise<string> {
     }
     const examples = (await (await fetch(`${nr.url}/library/examples/flows/${pkg.name}`)).json()) as { fn: string }[];
     assert.deepEqual(examples.map((e) => e.fn).sort(), [...EXAMPLES].sort(), 'every example is listed under the module');
+    assert.match(await speakerStatus(nr.url), expectBackend, 'pcm-speaker names the backend it plays through');
     return nr.log();
   } finally {
     await nr.stop();
@@ -106,7 +148,7 @@ describe('the packed package, installed the way the Palette Manager installs it'
       const installed = join(userDir, 'node_modules', pkg.name);
       assert.ok(existsSync(join(installed, 'nodes', 'tts-config.js')));
       assert.ok(!existsSync(join(userDir, 'node_modules', 'node-red')), 'no devDependency came along');
-      await checkLoads(leg, userDir);
+      await checkLoads(leg, userDir, /^ready · speaker$/);
     });
   }
 
@@ -116,6 +158,6 @@ describe('the packed package, installed the way the Palette Manager installs it'
     const userDir = installLikePaletteManager(leg, tgz, { CC: '/bin/false', CXX: '/bin/false' });
     userDirs.push(userDir);
     assert.ok(!existsSync(join(userDir, 'node_modules', 'speaker', 'build', 'Release', 'binding.node')), 'speaker must not have been built here');
-    await checkLoads(leg, userDir);
+    await checkLoads(leg, userDir, /aplay/);
   });
 });
