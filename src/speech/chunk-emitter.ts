@@ -7,10 +7,27 @@ export interface AudioDescriptor {
   sampleRate: number;
   channels: 1;
   bitDepth?: 16;
+  /** Spoken by the local fallback voice, not the service. */
+  fallback?: true;
 }
+
+/** What an emitter needs of an utterance: whose properties travel, and where the output goes. */
+export type EmitterTarget = Pick<Utterance<unknown>, 'id' | 'base' | 'output'>;
 
 export function describeAudio(format: AudioFormat, sampleRate: number): AudioDescriptor {
   return format === 'pcm' || format === 'wav' ? { format, sampleRate, channels: 1, bitDepth: 16 } : { format, sampleRate, channels: 1 };
+}
+
+/** What every finished utterance reports on output 2, whichever service spoke it. */
+export interface UtteranceSummary {
+  text: string;
+  model: string;
+  voice: string;
+  format: string;
+  sampleRate: number;
+  bytes: number;
+  durationMs?: number;
+  timeToFirstAudioMs?: number;
 }
 
 const WAV_HEADER_BYTES = 44;
@@ -34,7 +51,7 @@ export class ChunkEmitter {
   firstAudioAt: number | undefined;
 
   constructor(
-    private readonly utterance: Utterance<unknown>,
+    private readonly utterance: EmitterTarget,
     readonly audio: AudioDescriptor,
   ) {}
 

@@ -2,20 +2,12 @@ import type { ConnectionManager, CosyVoiceLease } from '../connection/connection
 import { COSYVOICE_LIMITS, type CosyVoiceTask, type CosyVoiceTaskParams, type SentenceResult, type TaskHandlers, type TaskResult } from '../dashscope/cosyvoice';
 import { DashScopeError } from '../dashscope/errors';
 import { billedLength, isBlank, splitByBilledLength } from '../dashscope/text';
-import { ChunkEmitter, describeAudio, durationMs } from './chunk-emitter';
+import { ChunkEmitter, describeAudio, durationMs, type UtteranceSummary } from './chunk-emitter';
 import type { ActiveSpeech, SpeechEngine } from './speech-queue';
 import type { TextListener, Utterance } from './utterance';
 
 /** Output 2 for one finished utterance. */
-export interface CosyVoiceSummary {
-  text: string;
-  model: string;
-  voice: string;
-  format: string;
-  sampleRate: number;
-  bytes: number;
-  durationMs?: number;
-  timeToFirstAudioMs?: number;
+export interface CosyVoiceSummary extends UtteranceSummary {
   taskIds: string[];
   requestIds: string[];
   characters: number;

@@ -2,21 +2,13 @@ import type { ConnectionManager, QwenLease } from '../connection/connection-mana
 import { DashScopeError, timeoutError } from '../dashscope/errors';
 import type { ResponseResult } from '../dashscope/qwen-realtime';
 import { isBlank } from '../dashscope/text';
-import { ChunkEmitter, describeAudio, durationMs } from './chunk-emitter';
+import { ChunkEmitter, describeAudio, durationMs, type UtteranceSummary } from './chunk-emitter';
 import { noAudioError } from './cosyvoice-engine';
 import type { QwenUtteranceSettings } from './qwen-settings';
 import type { ActiveSpeech, SpeechEngine } from './speech-queue';
 import type { TextListener, Utterance } from './utterance';
 
-export interface QwenSummary {
-  text: string;
-  model: string;
-  voice: string;
-  format: string;
-  sampleRate: number;
-  bytes: number;
-  durationMs?: number;
-  timeToFirstAudioMs?: number;
+export interface QwenSummary extends UtteranceSummary {
   sessionId: string;
   responseIds: string[];
   characters?: number;

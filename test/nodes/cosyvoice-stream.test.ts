@@ -5,6 +5,7 @@ import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { synthesisFlow } from '../support/synthesis-flow';
 
 const KEY = 'sk-test-key';
 const nodes = [builtNode('tts-config'), builtNode('cosyvoice-stream'), coreNode('sequence/17-split.js'), coreNode('common/25-catch.js')];
@@ -30,29 +31,7 @@ describe('cosyvoice-stream node', () => {
 
   async function start(tts: Record<string, unknown> = {}, simOptions: SimulatorOptions = {}, cfg: Record<string, unknown> = {}): Promise<void> {
     sim = await DashScopeSimulator.start(simOptions);
-    const flow: TestFlows = [
-      { id: 'tab', type: 'tab' },
-      { id: 'cfg', type: 'tts-config', region: 'custom', endpoint: sim.baseUrl, keepWarm: false, ...cfg },
-      {
-        id: 'tts',
-        type: 'cosyvoice-stream',
-        z: 'tab',
-        config: 'cfg',
-        model: 'cosyvoice-v3-flash',
-        voice: 'longanyang',
-        format: 'pcm',
-        sampleRate: 24000,
-        input: 'utterance',
-        wires: [['joiner', 'chunks'], ['events']],
-        ...tts,
-      },
-      { id: 'joiner', type: 'join', z: 'tab', mode: 'auto', wires: [['joined']] },
-      { id: 'joined', type: 'helper', z: 'tab' },
-      { id: 'chunks', type: 'helper', z: 'tab' },
-      { id: 'events', type: 'helper', z: 'tab' },
-      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
-    ];
+    const flow = synthesisFlow(sim.baseUrl, { id: 'tts', type: 'cosyvoice-stream', model: 'cosyvoice-v3-flash', voice: 'longanyang', ...tts }, cfg);
     await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
   }
 

@@ -3,7 +3,8 @@ import type { Node } from 'node-red';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
-import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, helper, nextMessages } from '../support/node-red';
+import { synthesisFlow } from '../support/synthesis-flow';
 
 const KEY = 'sk-test-key';
 const nodes = [builtNode('tts-config'), builtNode('qwen-realtime'), coreNode('sequence/17-split.js'), coreNode('common/25-catch.js')];
@@ -29,30 +30,7 @@ describe('qwen-realtime node', () => {
 
   async function start(qwen: Record<string, unknown> = {}, simOptions: SimulatorOptions = {}): Promise<void> {
     sim = await DashScopeSimulator.start(simOptions);
-    const flow: TestFlows = [
-      { id: 'tab', type: 'tab' },
-      { id: 'cfg', type: 'tts-config', region: 'custom', endpoint: sim.baseUrl, keepWarm: false },
-      {
-        id: 'qwen',
-        type: 'qwen-realtime',
-        z: 'tab',
-        config: 'cfg',
-        model: 'qwen3-tts-flash-realtime',
-        voice: 'Cherry',
-        mode: 'server_commit',
-        format: 'pcm',
-        sampleRate: 24000,
-        input: 'utterance',
-        wires: [['joiner', 'chunks'], ['events']],
-        ...qwen,
-      },
-      { id: 'joiner', type: 'join', z: 'tab', mode: 'auto', wires: [['joined']] },
-      { id: 'joined', type: 'helper', z: 'tab' },
-      { id: 'chunks', type: 'helper', z: 'tab' },
-      { id: 'events', type: 'helper', z: 'tab' },
-      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
-    ];
+    const flow = synthesisFlow(sim.baseUrl, { id: 'qwen', type: 'qwen-realtime', model: 'qwen3-tts-flash-realtime', voice: 'Cherry', mode: 'server_commit', ...qwen });
     await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
   }
 
