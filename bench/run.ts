@@ -7,9 +7,11 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Service } from './flows';
 import { NodeRedHost } from './node-red-host';
+import { cacheHit, type CacheHitResult } from './scenarios/cache-hit';
 import { cold, type ColdResult } from './scenarios/cold';
 import { roundTrip, type RoundTripResult } from './scenarios/round-trip';
 import { soak, type SoakResult } from './scenarios/soak';
+import { BENCH_ALSA_ENV, speakerLatency, type SpeakerResult } from './scenarios/speaker';
 import { throughput, type ThroughputResult } from './scenarios/throughput';
 import { warm, type WarmResult } from './scenarios/warm';
 
@@ -28,12 +30,17 @@ interface Results {
   roundTrip: RoundTripResult[];
   throughput: ThroughputResult[];
   soak: SoakResult[];
+  speaker: SpeakerResult[];
+  cacheHit: CacheHitResult[];
 }
 
 function table(title: string, rows: object[]): void {
   console.log(`\n${title}`);
   console.table(rows);
 }
+
+// Before anything can load the speaker addon: the test ALSA device, never a real sound card.
+Object.assign(process.env, BENCH_ALSA_ENV);
 
 async function main(): Promise<void> {
   if (!(globalThis as { gc?: unknown }).gc) console.warn('run with --expose-gc (npm run bench does) for the soak figures');
@@ -47,6 +54,8 @@ async function main(): Promise<void> {
     roundTrip: [],
     throughput: [],
     soak: [],
+    speaker: [],
+    cacheHit: [],
   };
   try {
     if (wanted('warm')) for (const s of SERVICES) results.warm.push(await warm(host, s, quick ? 100 : 500));
@@ -64,6 +73,16 @@ async function main(): Promise<void> {
 
     if (wanted('soak')) for (const s of SERVICES) results.soak.push(await soak(host, s, quick ? 2000 : 10_000));
     if (wanted('soak')) table('Soak: memory before and after (after GC), MB', results.soak);
+
+    if (wanted('speaker')) {
+      for (const [prebufferMs, rtf] of [[0, 0], [200, 0], [0, 1], [200, 1]] as const) {
+        results.speaker.push(await speakerLatency(host, prebufferMs, rtf, quick ? 5 : 20));
+      }
+    }
+    if (wanted('speaker')) table('pcm-speaker: first chunk out of the synthesis node → first bytes into the device, ms', results.speaker);
+
+    if (wanted('cacheHit')) for (const s of SERVICES) results.cacheHit.push(await cacheHit(host, s, quick ? 50 : 200));
+    if (wanted('cacheHit')) table('Phrase cache: first audio in ms, a hit vs. the same phrase live (simulator latency 20 ms)', results.cacheHit);
   } finally {
     await host.stop();
   }
