@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -138,6 +139,20 @@ describe('the packed package, installed the way the Palette Manager installs it'
     assert.ok(files.some((f) => f.startsWith('nodes/locales/en-US/')), 'locales travel next to the node files');
     const forbidden = files.filter((f) => /^(src|test|bench|scripts|\.ci)\//.test(f) || f.includes('simulator'));
     assert.deepEqual(forbidden, [], 'no sources, tests, benchmarks or simulator in the tarball');
+  });
+
+  it('loads nothing at run time but Node built-ins and its own dependencies (no devDependency)', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    const allowed = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})]);
+    for (const type of TYPES) {
+      const code = readFileSync(join(ROOT, 'nodes', `${type}.js`), 'utf8');
+      const required = [...code.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1] as string);
+      const foreign = required.filter((name) => !name.startsWith('node:') && !builtinModules.includes(name) && !allowed.has(name.split('/')[0] as string));
+      assert.deepEqual(foreign, [], `nodes/${type}.js requires modules that are not runtime dependencies`);
+    }
   });
 
   for (const makeLeg of [legNodeRed4, legNodeRed5]) {
