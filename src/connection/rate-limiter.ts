@@ -1,5 +1,11 @@
 /**
- * At most `perSecond` starts in any rolling second. Work within the budget runs synchronously
+ * The window is a little longer than the service's second: a start sent at the end of one window
+ * may travel longer than the first one of the next, and the service counts arrivals.
+ */
+const WINDOW_MS = 1100;
+
+/**
+ * At most `perSecond` starts in any rolling second (measured with a margin, see WINDOW_MS). Work within the budget runs synchronously
  * (no timer, no await on the hot path); work beyond it waits its turn in arrival order.
  */
 export class RateLimiter {
@@ -35,7 +41,7 @@ export class RateLimiter {
 
   private tryTake(): boolean {
     const now = Date.now();
-    while (this.starts.length > 0 && now - (this.starts[0] as number) >= 1000) this.starts.shift();
+    while (this.starts.length > 0 && now - (this.starts[0] as number) >= WINDOW_MS) this.starts.shift();
     if (this.starts.length >= this.perSecond) return false;
     this.starts.push(now);
     return true;
@@ -43,7 +49,7 @@ export class RateLimiter {
 
   private arm(): void {
     if (this.timer || this.waiting.length === 0) return;
-    const wait = Math.max(1, 1000 - (Date.now() - (this.starts[0] as number)));
+    const wait = Math.max(1, WINDOW_MS - (Date.now() - (this.starts[0] as number)));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       while (this.waiting.length > 0 && this.tryTake()) (this.waiting.shift() as () => void)();
