@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessageInFlow } from 'node-red';
 import { DashScopeSimulator } from './simulator';
 import { expectedAudio } from './simulator/audio';
-import { builtNode, coreNode, helper, nextMessages, type TestFlows } from './support/node-red';
+import { waitFor } from './support/collect';
+import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from './support/node-red';
 import { wavSample } from './support/voice-samples';
 
 const EXAMPLES = join(__dirname, '..', 'examples');
@@ -19,6 +20,7 @@ const core = [
   coreNode('common/25-catch.js'),
   coreNode('function/15-change.js'),
   coreNode('function/10-switch.js'),
+  coreNode('storage/10-file.js'),
 ];
 /** Sinks that would reach outside the test (sidebar, sound card) are watched by helper nodes instead. */
 const OBSERVED = new Set(['debug', 'pcm-speaker']);
@@ -81,6 +83,18 @@ describe('example flows', () => {
     for (const type of ['cosyvoice-stream', 'qwen-realtime']) assert.ok(used.has(type), `no example uses ${type}`);
   });
 
+  it('there is an example for every node a user drops on a flow (the Flow Library asks for it)', () => {
+    const used = new Set(files.flatMap((f) => (JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as FlowNode[]).map((n) => n.type)));
+    for (const type of ourTypes.filter((t) => t !== 'tts-config')) assert.ok(used.has(type), `no example uses ${type}`);
+  });
+
+  it('every example refers to the tts-config node by the shared id, so importing two examples keeps one config node', () => {
+    for (const f of files) {
+      const flow = JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as FlowNode[];
+      assert.deepEqual(flow.filter((n) => n.type === 'tts-config').map((n) => n.id), ['dashscope-tts-config'], f);
+    }
+  });
+
   it('there is an example for each voice node', () => {
     const used = new Set(files.flatMap((f) => (JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as FlowNode[]).map((n) => n.type)));
     for (const type of VOICE_MAKERS) assert.ok(used.has(type), `no example uses ${type}`);
@@ -99,6 +113,8 @@ describe('example flows', () => {
         if (n.type === 'tts-config') return { ...n, region: 'custom', endpoint: sim.baseUrl };
         if (OBSERVED.has(n.type)) return { id: n.id, type: 'helper', z: n.z };
         if (n.type === 'inject' && typeof n.payload === 'string' && SAMPLE_PATH.test(n.payload)) return { ...n, payload: samplePath };
+        // A file an example writes goes to this test's own directory instead.
+        if (n.type === 'file') return { ...n, filename: join(sampleDir, `${n.id}.wav`) };
         return n;
       });
       await helper.load([...ourTypes.map(builtNode), ...core], deployed, { [configs[0]?.id as string]: { apiKey: 'sk-test-key' } });
@@ -126,18 +142,87 @@ describe('example flows', () => {
       const sampleRate = event?.payload.sampleRate ?? (whole.audio?.sampleRate as number);
       // An example that makes a voice first speaks the text its change node sets, with that new voice.
       const maker = flow.find((n) => VOICE_MAKERS.includes(n.type) && (trigger.wires ?? []).flat().includes(n.id));
+      // Text that a change node sets in front of the synthesis node (a doorbell press, a new voice) is what is said.
+      const say = flow.find((n) => n.type === 'change' && (n.wires ?? []).flat().includes(synth.id));
+      if (say) assert.equal(text, (say.rules as { to: string }[])[0]?.to, 'the text the change node sets');
       if (maker) {
-        const say = flow.find((n) => n.type === 'change' && (n.wires ?? []).flat().includes(synth.id)) as FlowNode;
-        assert.equal(text, (say.rules as { to: string }[])[0]?.to, 'the text the change node sets');
+        assert.ok(say, 'a change node puts the text to say in front of the synthesis node');
         const made = sim.voices.get(voice);
         assert.ok(made, 'it speaks with the voice the example made');
         assert.equal(made.targetModel, synth.model, 'the synthesis node uses the model the voice was made for');
       }
       const service = synth.type === 'qwen-realtime' ? 'qwen' : 'cosyvoice';
-      assert.ok(
-        whole.payload.equals(expectedAudio({ text, voice, sampleRate, service })),
-        'the example speaks the text it sends',
-      );
+      const expected = expectedAudio({ text, voice, sampleRate, service });
+      // A function node after the join that puts a WAV header in front has already done so on the
+      // very message object we were handed (its handler runs first): the samples follow the header.
+      const wavHeaderAdded = flow.some((n) => n.type === 'file') && whole.payload.toString('ascii', 0, 4) === 'RIFF';
+      const samples = wavHeaderAdded ? whole.payload.subarray(44) : whole.payload;
+      assert.ok(samples.equals(expected), 'the example speaks the text it sends');
+      // An example that writes a WAV file writes exactly that audio behind a valid header.
+      for (const file of flow.filter((n) => n.type === 'file')) {
+        const path = join(sampleDir, `${file.id}.wav`);
+        await waitFor(() => existsSync(path) && readFileSync(path).length === 44 + expected.length, 5000, `${path} written`);
+        const wav = readFileSync(path);
+        assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
+        assert.equal(wav.toString('ascii', 8, 16), 'WAVEfmt ');
+        assert.deepEqual([wav.readUInt16LE(20), wav.readUInt16LE(22), wav.readUInt32LE(24), wav.readUInt16LE(34)], [1, 1, sampleRate, 16]);
+        assert.equal(wav.readUInt32LE(28), sampleRate * 2, 'byte rate');
+        assert.equal(wav.toString('ascii', 36, 40), 'data');
+        assert.equal(wav.readUInt32LE(40), expected.length);
+        assert.equal(wav.readUInt32LE(4), 36 + expected.length);
+        assert.ok(wav.subarray(44).equals(expected), 'the samples after the header');
+      }
     });
   }
+});
+
+describe('example: a smart-home alert interrupts a long announcement', () => {
+  const FILE = 'cosyvoice-stream smart-home alert interrupts an announcement.json';
+  let sim: DashScopeSimulator;
+  before(async () => {
+    // Audio streams at real-time pace here, so the briefing is still speaking when the alert fires.
+    sim = await DashScopeSimulator.start({ realTimeFactor: 1 });
+  });
+  after(async () => {
+    await sim.close();
+  });
+  beforeEach((done) => {
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it('the alert cuts the briefing short and is spoken whole, marked to cut in at the speaker', async () => {
+    const flow = JSON.parse(readFileSync(join(EXAMPLES, FILE), 'utf8')) as FlowNode[];
+    const deployed: TestFlows = flow.map((n) => {
+      if (n.type === 'tts-config') return { ...n, region: 'custom', endpoint: sim.baseUrl };
+      if (OBSERVED.has(n.type)) return { id: n.id, type: 'helper', z: n.z };
+      return n;
+    });
+    await helper.load([...ourTypes.map(builtNode), ...core], deployed, { 'dashscope-tts-config': { apiKey: 'sk-test-key' } });
+    const speaker = helper.getNode('al-example-speaker');
+    type Chunk = AudioMsg & { topic: string; interrupted?: boolean; priority?: boolean };
+    const chunks = collect<Chunk>(speaker);
+    const briefing = flow.find((n) => n.id === 'al-example-briefing') as FlowNode;
+    const alert = flow.find((n) => n.id === 'al-example-alert') as FlowNode;
+    const inject = (id: string): void => (helper.getNode(id) as Node & { receive(msg: object): void }).receive({});
+
+    inject(briefing.id);
+    await waitFor(() => chunks.some((c) => c.topic === 'briefing' && c.payload.length > 0), 5000, 'the briefing speaking');
+    inject(alert.id);
+    await waitFor(() => chunks.some((c) => c.topic === 'alarm' && c.parts?.count !== undefined), 10000, 'the whole alert');
+
+    const briefed = chunks.filter((c) => c.topic === 'briefing');
+    const end = briefed.at(-1) as Chunk;
+    assert.equal(end.interrupted, true, 'the briefing ends with an interrupted end marker');
+    const full = expectedAudio({ text: briefing.payload as string, voice: 'longanyang', sampleRate: 24000, service: 'cosyvoice' });
+    assert.ok(Buffer.concat(briefed.map((c) => c.payload)).length < full.length, 'the briefing was cut short');
+    const alerted = chunks.filter((c) => c.topic === 'alarm');
+    assert.ok(chunks.indexOf(alerted[0] as Chunk) > chunks.indexOf(end), 'the alert follows the end of the briefing');
+    assert.ok(alerted.every((c) => c.priority === true), 'every alert chunk asks the speaker to cut in');
+    const said = Buffer.concat(alerted.map((c) => c.payload));
+    assert.ok(said.equals(expectedAudio({ text: alert.payload as string, voice: 'longanyang', sampleRate: 24000, service: 'cosyvoice' })), 'the alert is spoken whole');
+  });
 });

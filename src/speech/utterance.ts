@@ -33,7 +33,8 @@ export class Utterance<Settings> {
   constructor(
     readonly settings: Settings,
     readonly base: Message,
-    readonly output: UtteranceOutput,
+    /** Not readonly: the phrase cache and the fallback voice wrap it to see what the engine says. */
+    public output: UtteranceOutput,
   ) {}
 
   get ended(): boolean {

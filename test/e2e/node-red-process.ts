@@ -75,7 +75,8 @@ export class NodeRedProcess {
 
   /** Starts Node-RED with the package linked in, and waits until the editor answers and comms is connected. */
   static async start(env: NodeJS.ProcessEnv): Promise<NodeRedProcess> {
-    const redJs = join(ROOT, 'node_modules/node-red/red.js');
+    // Resolved, not joined: under scripts/test-node-red5.mjs this is Node-RED 5 instead of the devDependency.
+    const redJs = require.resolve('node-red/red.js');
     if (!existsSync(join(ROOT, 'nodes/pcm-speaker.js'))) throw new Error('nodes/ is not built: run `npm run build` (npm test does)');
     const userDir = mkdtempSync(join(tmpdir(), 'pcm-speaker-e2e-'));
     mkdirSync(join(userDir, 'node_modules'));

@@ -247,8 +247,8 @@ describe('voice-design node', () => {
   });
 
   it('the editor defines exactly the properties the runtime reads, validates them per family, and has help', () => {
-    const { definition: d, html } = editorDefinition('voice-design');
-    assert.deepEqual([d.category, d.color, d.icon, d.inputs, d.outputs], ['DashScope TTS', '#F3B567', 'font-awesome/fa-magic', 1, 2]);
+    const { definition: d, help } = editorDefinition('voice-design');
+    assert.deepEqual([d.category, d.color, d.icon, d.inputs, d.outputs], ['DashScope TTS', '#C7B3E5', 'dashscope-design.svg', 1, 2]);
     assert.deepEqual(Object.keys(d.defaults).sort(), [
       'action', 'config', 'family', 'format', 'language', 'name', 'pollInterval', 'pollTimeout', 'previewText', 'sampleRate', 'targetModel', 'voiceName', 'voicePrompt',
     ]);
@@ -264,6 +264,6 @@ describe('voice-design node', () => {
     assert.ok(valid('sampleRate', 8000, 'qwen'));
     assert.ok(!valid('sampleRate', 8000, 'cosyvoice'));
     assert.ok(!valid('language', 'fr', 'cosyvoice'));
-    assert.match(html, /<script type="text\/html" data-help-name="voice-design">[\s\S]*<h3>Inputs<\/h3>[\s\S]*<ol class="node-ports">[\s\S]*<h3>Details<\/h3>/);
+    assert.match(help, /<script type="text\/html" data-help-name="voice-design">[\s\S]*<h3>Inputs<\/h3>[\s\S]*<ol class="node-ports">[\s\S]*<h3>Details<\/h3>/);
   });
 });

@@ -12,8 +12,11 @@ export interface EditorDefinition {
   defaults: Record<string, { value: unknown; required?: boolean; type?: string; validate?: (this: Record<string, unknown>, v: unknown) => boolean }>;
 }
 
-export function editorDefinition(type: string): { definition: EditorDefinition; html: string } {
-  const html = readFileSync(join(__dirname, '..', '..', 'src', 'nodes', type, `${type}.html`), 'utf8');
+/** The node's editor HTML, its registerType definition, and its help in `lang` (which lives in locales/). */
+export function editorDefinition(type: string, lang = 'en-US'): { definition: EditorDefinition; html: string; help: string } {
+  const root = join(__dirname, '..', '..');
+  const html = readFileSync(join(root, 'src', 'nodes', type, `${type}.html`), 'utf8');
+  const help = readFileSync(join(root, 'locales', lang, `${type}.html`), 'utf8');
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
   if (!script) throw new Error(`${type}.html has no editor script`);
   let definition: EditorDefinition | undefined;
@@ -21,5 +24,5 @@ export function editorDefinition(type: string): { definition: EditorDefinition; 
   const $ = (): { length: number } => ({ length: 0 });
   vm.runInNewContext(script, { RED: { nodes: { registerType: (t: string, d: EditorDefinition) => t === type && (definition = d) } }, $ });
   if (!definition) throw new Error(`${type}.html does not register ${type}`);
-  return { definition, html };
+  return { definition, html, help };
 }

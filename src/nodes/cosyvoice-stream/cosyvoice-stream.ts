@@ -7,6 +7,8 @@ import { attachSynthesis, type InputMode } from '../shared/synthesis-node';
 interface CosyVoiceStreamDef extends NodeDef, CosyVoiceNodeProps {
   config: string;
   input: InputMode;
+  cache?: boolean;
+  fallback?: boolean;
 }
 
 const OVERRIDES = ['voice', 'instruction', 'rate', 'pitch', 'volume'] as const;
@@ -38,7 +40,12 @@ export = function registerCosyVoiceStream(RED: NodeAPI): void {
       },
       speakingLabel: (p) => p.voice,
       settingsError: defaultsError,
-    });
+      service: 'cosyvoice',
+      defaultSettings: defaults,
+      audioOf: (p) => ({ format: p.format, sampleRate: p.sampleRate }),
+      languageOf: (p) => p.languageHints?.[0],
+      probe: (manager) => manager.acquireCosyVoice().then((lease) => lease.release()),
+    }, { cache: def.cache === true, fallback: def.fallback === true });
   }
 
   RED.nodes.registerType('cosyvoice-stream', CosyVoiceStream);

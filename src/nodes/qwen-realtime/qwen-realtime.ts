@@ -7,6 +7,8 @@ import { attachSynthesis, type InputMode } from '../shared/synthesis-node';
 interface QwenRealtimeDef extends NodeDef, QwenNodeProps {
   config: string;
   input: InputMode;
+  cache?: boolean;
+  fallback?: boolean;
 }
 
 /** Message properties that override a blank node field; rate and pitch use the same names as cosyvoice-stream. */
@@ -39,7 +41,12 @@ export = function registerQwenRealtime(RED: NodeAPI): void {
       },
       speakingLabel: (s) => s.session.voice,
       settingsError: defaultsError,
-    });
+      service: 'qwen',
+      defaultSettings: defaults,
+      audioOf: (s) => ({ format: s.session.responseFormat, sampleRate: s.session.sampleRate }),
+      languageOf: (s) => s.session.languageType,
+      probe: (manager, s) => manager.acquireQwen(s.model, s.session).then((lease) => lease.release()),
+    }, { cache: def.cache === true, fallback: def.fallback === true });
   }
 
   RED.nodes.registerType('qwen-realtime', QwenRealtime);

@@ -1,10 +1,14 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { ConnectionManager, ConnectionState, ManagerUser } from '../../connection/connection-manager';
+import type { AudioFormat } from '../../dashscope/cosyvoice';
 import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
 import { InputError } from '../../speech/input-error';
 import { SpeechQueue, type SpeechEngine } from '../../speech/speech-queue';
 import { Utterance, type Message, type UtteranceOutput } from '../../speech/utterance';
 import type { TtsConfigNode } from '../tts-config/types';
+import { withOfflineFeatures, type SynthesisFeatures } from './offline-features';
+
+export type { SynthesisFeatures } from './offline-features';
 
 export type InputMode = 'utterance' | 'stream';
 
@@ -20,6 +24,16 @@ export interface SynthesisBinding<Settings> {
   settingsError?: Error;
   /** A short status label for an utterance being spoken. */
   speakingLabel?(settings: Settings): string;
+  /** Part of the phrase cache key: which service's audio this is. */
+  service: string;
+  /** The node's own settings (undefined when they are invalid), checked against the fallback voice at deploy. */
+  defaultSettings?: Settings;
+  /** The format and rate this node promises: the fallback voice keeps that promise. */
+  audioOf(settings: Settings): { format: AudioFormat; sampleRate: number };
+  /** The language the node is told to speak, for the fallback voice. */
+  languageOf(settings: Settings): string | undefined;
+  /** Opens (and parks) a connection for these settings: how a node on the fallback voice notices the service is back. */
+  probe(manager: ConnectionManager, settings: Settings): Promise<unknown>;
 }
 
 type SendFn = (msg: Message | (Message | null)[]) => void;
@@ -60,6 +74,7 @@ export function attachSynthesis<Settings>(
   configId: string,
   inputMode: InputMode,
   binding: SynthesisBinding<Settings>,
+  features: SynthesisFeatures = { cache: false, fallback: false },
 ): void {
   const config = RED.nodes.getNode(configId) as TtsConfigNode | null;
   if (!config) {
@@ -81,13 +96,30 @@ export function attachSynthesis<Settings>(
   let closing = false;
   let lastError: string | undefined = binding.settingsError ? shortError(binding.settingsError) : undefined;
   if (binding.settingsError) node.error(binding.settingsError.message);
+  /** Why the fallback voice cannot speak, found at deploy (not at the moment of an alert). */
+  let fallbackProblem: string | undefined;
+  let onFallbackVoice = false;
   const showIdle = (): void => {
     if (lastError) node.status({ fill: 'red', shape: 'ring', text: lastError });
+    else if (onFallbackVoice) node.status({ fill: 'yellow', shape: 'dot', text: 'service unreachable: fallback voice' });
+    else if (fallbackProblem) node.status({ fill: 'yellow', shape: 'ring', text: 'no fallback voice' });
     else node.status(STATE_STATUS[connection]);
   };
-  const queue = new SpeechQueue<Settings>(binding.createEngine(config.manager), (state, utterance) => {
+  const { engine, fallback } = withOfflineFeatures(RED, node, config, config.manager, binding, features, {
+    onFallback: (active) => {
+      onFallbackVoice = active;
+      if (queue.speaking) node.status({ fill: 'blue', shape: 'dot', text: active ? 'speaking (fallback voice)' : 'speaking' });
+      else showIdle();
+    },
+    onFallbackProblem: (problem) => {
+      if (closing) return;
+      fallbackProblem = problem;
+      if (!queue.speaking) showIdle();
+    },
+  });
+  const queue = new SpeechQueue<Settings>(engine, (state, utterance) => {
     if (state === 'speaking' && utterance) {
-      const label = binding.speakingLabel?.(utterance.settings);
+      const label = onFallbackVoice ? 'fallback voice' : binding.speakingLabel?.(utterance.settings);
       node.status({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
     } else {
       showIdle();
@@ -99,8 +131,9 @@ export function attachSynthesis<Settings>(
     id: node.id,
     onConnectionState: (state: ConnectionState, err?: DashScopeError) => {
       connection = state;
+      fallback?.connectionState(state, err);
       if (state === 'auth-failed') lastError = 'invalid API key';
-      else if (state === 'retrying' && err) node.status({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
+      else if (state === 'retrying' && err && !onFallbackVoice) node.status({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
       if (!queue.speaking) showIdle();
     },
   };
@@ -173,15 +206,17 @@ export function attachSynthesis<Settings>(
       done();
       return;
     }
-    const utterance = startUtterance(msg, send, done);
-    if (!utterance) return;
-    utterance.append(text);
-    if (inputMode === 'utterance' || complete) utterance.end();
-    else streaming = utterance;
+    const whole = inputMode === 'utterance' || complete;
+    const utterance = startUtterance(msg, send, done, text, whole);
+    if (utterance && !whole) streaming = utterance;
   });
 
-  /** A new utterance for this message's settings, queued at once; undefined when they are invalid. */
-  function startUtterance(msg: Message, send: SendFn, done: DoneFn): Utterance<Settings> | undefined {
+  /**
+   * A new utterance for this message's settings, queued at once; undefined when they are invalid.
+   * Its text (and, for a whole utterance, its end) is set before it is queued, so the phrase cache
+   * sees a complete utterance it can look up.
+   */
+  function startUtterance(msg: Message, send: SendFn, done: DoneFn, text: string, whole: boolean): Utterance<Settings> | undefined {
     let settings: Settings;
     try {
       settings = binding.resolve(msg);
@@ -192,12 +227,15 @@ export function attachSynthesis<Settings>(
     const output = outputFor(send, done);
     streamingDones = output.dones;
     const utterance = new Utterance(settings, baseMessage(msg), output);
+    utterance.append(text);
+    if (whole) utterance.end();
     queue.submit(utterance);
     return utterance;
   }
 
   node.on('close', (removed: boolean, done: () => void) => {
     closing = true;
+    fallback?.close();
     queue.close();
     streaming = undefined;
     config.deregister(user, removed);

@@ -1,11 +1,22 @@
+import { join } from 'node:path';
 import type { NodeAPI } from 'node-red';
 import { ConnectionManager, type ManagerOptions } from '../../connection/connection-manager';
 import { EndpointError, resolveEndpoints, type Region } from '../../dashscope/endpoints';
 import type { HttpAccess } from '../../dashscope/http-json';
+import { PhraseStore } from '../../speech/cache/phrase-store';
 import { registerCatalogEndpoint } from './catalog-endpoint';
+import { registerVoiceEndpoints } from './voice-endpoints';
 import type { TtsConfigCredentials, TtsConfigDef, TtsConfigNode } from './types';
 
 const REGIONS: readonly Region[] = ['beijing', 'singapore', 'custom'];
+const DEFAULT_CACHE_MB = 50;
+const MB = 1024 * 1024;
+
+/** The editor stores numbers as text; anything unusable means the default. */
+function cacheBytes(value: string | number | undefined): number {
+  const mb = typeof value === 'number' ? value : Number.parseFloat(value ?? '');
+  return Number.isFinite(mb) && mb > 0 ? Math.round(mb * MB) : DEFAULT_CACHE_MB * MB;
+}
 
 type Tuning = Pick<ManagerOptions, 'taskStartsPerSecond' | 'cosyvoiceIdleMs' | 'qwenIdleMs' | 'connectTimeoutMs'>;
 const TUNABLE: readonly (keyof Tuning)[] = ['taskStartsPerSecond', 'cosyvoiceIdleMs', 'qwenIdleMs', 'connectTimeoutMs'];
@@ -33,6 +44,15 @@ export = function registerTtsConfig(RED: NodeAPI): void {
     node.manager = undefined;
     node.keepWarm = def.keepWarm === true;
     node.configError = undefined;
+    node.endpointId = '';
+    let store: PhraseStore | undefined;
+    node.phraseCache = () => {
+      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+      if (typeof userDir !== 'string' || !userDir) return undefined;
+      // One directory per config node: its size bound is its own, and it survives restarts.
+      store ??= new PhraseStore({ dir: join(userDir, 'dashscope-tts-cache', node.id), maxBytes: cacheBytes(def.cacheSize), onWarning: (m) => node.warn(m) });
+      return store;
+    };
 
     // The key lives only in credentials (or the environment); it is never copied anywhere else.
     const apiKey = (node.credentials?.apiKey || process.env.DASHSCOPE_API_KEY || '').trim();
@@ -41,6 +61,7 @@ export = function registerTtsConfig(RED: NodeAPI): void {
     const allowInsecure = (RED.settings as unknown as Record<string, unknown>).ttsConfigAllowInsecureEndpoint === true;
     try {
       const endpoints = resolveEndpoints({ region: node.region, endpoint: def.endpoint, allowInsecure });
+      node.endpointId = endpoints.httpBase;
       if (!apiKey) {
         node.configError = 'no API key: set it in the tts-config node or in DASHSCOPE_API_KEY';
       } else {
@@ -82,4 +103,5 @@ export = function registerTtsConfig(RED: NodeAPI): void {
 
   RED.nodes.registerType<TtsConfigNode, TtsConfigDef, unknown, TtsConfigCredentials>('tts-config', TtsConfig, { credentials: { apiKey: { type: 'password' } } });
   registerCatalogEndpoint(RED);
+  registerVoiceEndpoints(RED);
 };

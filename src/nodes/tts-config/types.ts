@@ -2,12 +2,15 @@ import type { Node, NodeDef } from 'node-red';
 import type { ConnectionManager, ManagerUser } from '../../connection/connection-manager';
 import type { Region } from '../../dashscope/endpoints';
 import type { HttpAccess } from '../../dashscope/http-json';
+import type { PhraseCache } from '../../speech/cache/caching-engine';
 
 export interface TtsConfigDef extends NodeDef {
   region: Region;
   endpoint: string;
   workspace: string;
   keepWarm: boolean;
+  /** Phrase cache bound in MB, shared by the synthesis nodes that use this config with their cache on. */
+  cacheSize?: string | number;
 }
 
 export interface TtsConfigCredentials {
@@ -27,6 +30,10 @@ export interface TtsConfigNode extends Node<TtsConfigCredentials> {
    * node is inspected or serialized.
    */
   readonly http: HttpAccess | undefined;
+  /** Which service endpoint the audio comes from: part of every phrase cache key. */
+  endpointId: string;
+  /** The phrase cache of this config (created on first use); undefined without a Node-RED user directory. */
+  phraseCache(): PhraseCache | undefined;
   register(user: ManagerUser, options?: { prewarmCosyVoice?: boolean }): void;
   deregister(user: ManagerUser, removed: boolean): void;
 }

@@ -1,0 +1,145 @@
+import { ChunkEmitter, type AudioDescriptor } from '../chunk-emitter';
+import type { ActiveSpeech, SpeechEngine } from '../speech-queue';
+import type { Message, Utterance, UtteranceOutput } from '../utterance';
+import type { Entry, EntryMeta } from './entry-codec';
+
+/** What the caching engine needs of the store (the store may live in another bundle: no classes across it). */
+export interface PhraseCache {
+  /** The size bound: an utterance longer than this is not recorded at all (a long LLM answer). */
+  readonly maxBytes: number;
+  /** true/false once the index is loaded, undefined before: a definite miss costs no await. */
+  has(key: string): boolean | undefined;
+  get(key: string): Promise<Entry | undefined>;
+  put(key: string, meta: CachedMeta, chunks: readonly Buffer[]): Promise<void>;
+}
+
+export interface CachedMeta extends EntryMeta {
+  audio: AudioDescriptor;
+}
+
+export interface CachingOptions<Settings> {
+  /** The key of an utterance with these settings and this exact text. */
+  keyOf(settings: Settings, text: string): string;
+  /** A cache write failed (full disk, read-only card): the audio still went out. */
+  onWarning(message: string): void;
+}
+
+/**
+ * Puts a phrase cache in front of an engine. A one-message utterance is looked up first and, on a
+ * hit, replayed exactly as it was first sent (same audio, same chunking, same msg.audio) with no
+ * network at all. Everything the engine speaks completely is stored, streamed utterances once
+ * their text is complete. Fallback-voice audio, partial and interrupted utterances never are.
+ */
+export class CachingEngine<Settings> implements SpeechEngine<Settings> {
+  constructor(
+    private readonly inner: SpeechEngine<Settings>,
+    private readonly cache: PhraseCache,
+    private readonly options: CachingOptions<Settings>,
+  ) {}
+
+  speak(utterance: Utterance<Settings>, onOver: () => void): ActiveSpeech {
+    // A streamed utterance's text is not known yet: waiting for all of it would delay its audio.
+    if (!utterance.ended) return this.live(utterance, onOver);
+    const key = this.options.keyOf(utterance.settings, utterance.text);
+    if (this.cache.has(key) === false) return this.live(utterance, onOver, key);
+    return new Lookup(this, utterance, onOver, key);
+  }
+
+  lookup(key: string): Promise<Entry | undefined> {
+    return this.cache.get(key);
+  }
+
+  /** Speaks through the engine and records what it says, to be stored if the utterance finishes. */
+  live(utterance: Utterance<Settings>, onOver: () => void, knownKey?: string): ActiveSpeech {
+    const below = utterance.output;
+    const chunks: Buffer[] = [];
+    let audio: AudioDescriptor | undefined;
+    let summary: Record<string, unknown> | undefined;
+    let broken = false;
+    let recorded = 0;
+    const recorder: UtteranceOutput = {
+      audio: (msg: Message) => {
+        const payload = msg.payload as Buffer;
+        if (payload.length > 0 && !broken) {
+          recorded += payload.length;
+          if (recorded > this.cache.maxBytes) {
+            broken = true; // could never be stored: stop holding on to its audio
+            chunks.length = 0;
+          } else chunks.push(payload);
+        } else if (msg.partial === true || msg.interrupted === true) broken = true;
+        audio ??= msg.audio as AudioDescriptor;
+        below.audio(msg);
+      },
+      event: (msg: Message) => {
+        summary = msg.payload as Record<string, unknown>;
+        below.event(msg);
+      },
+      complete: (err?: Error) => {
+        below.complete(err);
+        if (err || broken || !summary || !audio || audio.fallback || summary.fallback === true || chunks.length === 0) return;
+        const key = knownKey ?? this.options.keyOf(utterance.settings, utterance.text);
+        // After the output went out: storing never delays the audio or done().
+        this.cache
+          .put(key, { audio, chunks: chunks.map((c) => c.length), summary }, chunks)
+          .catch((e: unknown) => this.options.onWarning(`could not store a phrase in the cache: ${e instanceof Error ? e.message : String(e)}`));
+      },
+    };
+    utterance.output = recorder;
+    return this.inner.speak(utterance, onOver);
+  }
+}
+
+/** A one-message utterance while its entry is read; then a replay or the live engine. */
+class Lookup<Settings> implements ActiveSpeech {
+  private cancelled = false;
+  private delegate: ActiveSpeech | undefined;
+
+  constructor(
+    engine: CachingEngine<Settings>,
+    private readonly utterance: Utterance<Settings>,
+    private readonly onOver: () => void,
+    key: string,
+  ) {
+    engine.lookup(key).then(
+      (entry) => {
+        if (this.cancelled) return;
+        if (entry && (entry.meta as Partial<CachedMeta>).audio) this.replay(entry);
+        else this.delegate = engine.live(utterance, onOver, key);
+      },
+      () => {
+        if (!this.cancelled) this.delegate = engine.live(utterance, onOver, key);
+      },
+    );
+  }
+
+  cancel(): void {
+    if (this.delegate) {
+      this.delegate.cancel();
+      return;
+    }
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.utterance.output.complete();
+    this.onOver();
+  }
+
+  private replay(entry: Entry): void {
+    const meta = entry.meta as CachedMeta;
+    const emitter = new ChunkEmitter(this.utterance, meta.audio);
+    let offset = 0;
+    for (const length of meta.chunks) {
+      // Views into the one buffer read from disk: no copy per chunk.
+      emitter.chunk(entry.audio.subarray(offset, offset + length));
+      offset += length;
+    }
+    const firstAudioAt = emitter.firstAudioAt ?? this.utterance.receivedAt;
+    emitter.finish({
+      ...meta.summary,
+      text: this.utterance.text,
+      timeToFirstAudioMs: firstAudioAt - this.utterance.receivedAt,
+      characters: 0,
+      cached: true,
+    });
+    this.onOver();
+  }
+}
