@@ -27,12 +27,19 @@ function compressedError(container: string): AudioInputError {
 
 /** The PCM format msg.audio describes; missing fields take DashScope's defaults. */
 function formatFromDescriptor(audio: Descriptor): PcmFormat {
-  const num = (v: unknown, fallback: number): number => (v === undefined || v === null || v === '' ? fallback : Number(v));
+  const LABELS: Record<string, string> = { sampleRate: 'sample rate', channels: 'channels', bitDepth: 'bit depth' };
+  const num = (name: string, v: unknown, fallback: number): number => {
+    if (v === undefined || v === null || v === '') return fallback;
+    const n = Number(v);
+    // Say what the message held: Number('fast') would otherwise be reported as "NaN".
+    if (Number.isNaN(n)) throw new AudioInputError('InvalidAudioFormat', `msg.audio.${name}: ${LABELS[name] ?? name} must be a number (got ${JSON.stringify(v) ?? String(v)})`);
+    return n;
+  };
   return checkFormat(
     {
-      sampleRate: num(audio.sampleRate, DEFAULT_PCM_FORMAT.sampleRate),
-      channels: num(audio.channels, DEFAULT_PCM_FORMAT.channels),
-      bitDepth: num(audio.bitDepth, DEFAULT_PCM_FORMAT.bitDepth) as BitDepth,
+      sampleRate: num('sampleRate', audio.sampleRate, DEFAULT_PCM_FORMAT.sampleRate),
+      channels: num('channels', audio.channels, DEFAULT_PCM_FORMAT.channels),
+      bitDepth: num('bitDepth', audio.bitDepth, DEFAULT_PCM_FORMAT.bitDepth) as BitDepth,
     },
     'msg.audio',
   );

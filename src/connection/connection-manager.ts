@@ -12,7 +12,7 @@ import { qwenRealtimeUrl } from '../dashscope/endpoints';
 import { DashScopeError } from '../dashscope/errors';
 import { QwenRealtimeSession, sessionUpdatePayload, type QwenSessionSettings } from '../dashscope/qwen-realtime';
 import { openSocket } from '../dashscope/socket';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
+import { DEFAULT_BACKOFF, THROTTLE_BACKOFF, type BackoffPolicy } from './backoff';
 import { ConnectGate } from './connect-gate';
 import { RateLimiter } from './rate-limiter';
 
@@ -45,6 +45,8 @@ export interface ManagerOptions {
    */
   armedTaskMs?: number;
   cosyvoiceLimits?: Partial<CosyVoiceLimits>;
+  /** Pauses before an utterance refused for the account's rate (Throttling) is tried again. */
+  throttleBackoff?: BackoffPolicy;
   random?: () => number;
 }
 
@@ -136,6 +138,11 @@ export class ConnectionManager {
 
   get error(): DashScopeError | undefined {
     return this.lastError;
+  }
+
+  /** How an utterance refused with Throttling is retried (the engines pause, then try again). */
+  get throttleBackoff(): BackoffPolicy {
+    return this.options.throttleBackoff ?? THROTTLE_BACKOFF;
   }
 
   /** Delays the connect gate has waited (backoff), for diagnostics and tests. */

@@ -1,6 +1,7 @@
 import type { ConnectionManager, CosyVoiceLease } from '../connection/connection-manager';
 import { COSYVOICE_LIMITS, type CosyVoiceTask, type CosyVoiceTaskParams, type SentenceResult, type TaskHandlers, type TaskResult } from '../dashscope/cosyvoice';
-import { DashScopeError } from '../dashscope/errors';
+import { backoffDelay } from '../connection/backoff';
+import { DashScopeError, isThrottling } from '../dashscope/errors';
 import { billedLength, isBlank, splitByBilledLength } from '../dashscope/text';
 import { ChunkEmitter, describeAudio, durationMs, type UtteranceSummary } from './chunk-emitter';
 import type { ActiveSpeech, SpeechEngine } from './speech-queue';
@@ -50,6 +51,8 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
   private pending: string[] = [];
   private taskText = '';
   private retried = false;
+  private throttled = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private over = false;
   private readonly results: TaskResult[] = [];
   private readonly emitter: ChunkEmitter;
@@ -99,7 +102,7 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
 
   /** Decides what happens next whenever something changed: start a task, or finish the utterance. */
   private advance(): void {
-    if (this.over || this.task || this.acquiring) return;
+    if (this.over || this.task || this.acquiring || this.retryTimer) return;
     const text = this.pending.join('');
     // SSML is one document in exactly one continue-task: a streamed one is spoken once complete.
     if (this.utterance.settings.enableSsml && !this.utterance.ended) return;
@@ -194,6 +197,21 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
     this.accepting = false;
     this.lease?.release(); // a failed socket is discarded by the manager
     this.lease = undefined;
+    const throttle = this.manager.throttleBackoff;
+    if (isThrottling(err) && task.receivedAudioBytes === 0) {
+      // Rate limited: queued behind a backoff pause, then tried again (the queue behind waits).
+      if (this.throttled >= throttle.maxAttempts) {
+        this.fail(err);
+        return;
+      }
+      this.throttled++;
+      this.pending.unshift(this.taskText);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.advance();
+      }, backoffDelay(throttle, this.throttled));
+      return;
+    }
     if (!this.retried && err.retryable && task.receivedAudioBytes === 0) {
       // Nothing of this task was heard yet, so it can be tried again without repeating audio.
       this.retried = true;
@@ -224,6 +242,8 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
   /** The utterance is over: stop listening, end any task still running, give the socket back. */
   private teardown(): void {
     this.over = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.utterance.detach();
     this.task?.cancel();
     this.task = undefined;

@@ -2,7 +2,7 @@ import { modelInfo, modelsOf, systemVoicesFor, COSYVOICE_VOICES } from '../dashs
 import type { AudioFormat, CosyVoiceTaskParams } from '../dashscope/cosyvoice';
 import { billedLength } from '../dashscope/text';
 import { InputError } from './input-error';
-import { blank, nodeOrMessage, numberIn } from './setting-values';
+import { blank, numberIn, numberSetting, textField } from './setting-values';
 
 /** The node's properties as the editor stores them (numbers may arrive as strings, blanks as ''). */
 export interface CosyVoiceNodeProps {
@@ -58,19 +58,19 @@ function checkVoice(model: string, voice: string): void {
  * overrides, checked against what the model supports. Options the model does not take are left out.
  */
 export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: CosyVoiceOverrides = {}): CosyVoiceTaskParams {
-  const info = modelInfo(props.model);
-  if (!info || info.family !== 'cosyvoice') throw new InputError('InvalidSetting', `unknown CosyVoice model "${props.model}"`);
+  const info = modelInfo(textField('model', props.model));
+  if (!info || info.family !== 'cosyvoice') throw new InputError('InvalidSetting', `unknown CosyVoice model "${String(props.model)}"`);
   const supports = (p: string): boolean => info.parameters.includes(p);
 
   const voiceOverride = typeof overrides.voice === 'string' ? overrides.voice.trim() : undefined;
   if (overrides.voice !== undefined && typeof overrides.voice !== 'string') throw new InputError('InvalidOverride', 'msg.voice must be a string');
-  const voice = (props.voice || '').trim() || voiceOverride || systemVoicesFor(info.id)[0]?.voice;
+  const voice = textField('voice', props.voice).trim() || voiceOverride || systemVoicesFor(info.id)[0]?.voice;
   if (!voice) throw new InputError('InvalidSetting', `${info.id} has no system voices: set a cloned or designed voice id`);
   checkVoice(info.id, voice);
 
-  const format = (props.format || 'pcm') as AudioFormat;
+  const format = (textField('format', props.format) || 'pcm') as AudioFormat;
   if (!FORMATS.includes(format) || !info.formats.includes(format)) {
-    throw new InputError('InvalidSetting', `${info.id} cannot produce ${props.format} (it takes ${info.formats.join(', ')})`);
+    throw new InputError('InvalidSetting', `format: ${info.id} cannot produce ${format} (it takes ${info.formats.join(', ')})`);
   }
   const sampleRate = numberIn('sampleRate', props.sampleRate, 8000, 48000, true) ?? info.defaultSampleRate;
   if (!info.sampleRates.includes(sampleRate)) {
@@ -78,19 +78,20 @@ export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: Cos
   }
 
   const params: CosyVoiceTaskParams = { model: info.id, voice, format, sampleRate };
-  params.volume = numberIn('volume', nodeOrMessage(props.volume, overrides.volume), 0, 100, true);
-  params.rate = numberIn('rate', nodeOrMessage(props.rate, overrides.rate), 0.5, 2, false);
-  params.pitch = numberIn('pitch', nodeOrMessage(props.pitch, overrides.pitch), 0.5, 2, false);
+  params.volume = numberSetting('volume', 'volume', props.volume, overrides.volume, 0, 100, true);
+  params.rate = numberSetting('rate', 'rate', props.rate, overrides.rate, 0.5, 2, false);
+  params.pitch = numberSetting('pitch', 'pitch', props.pitch, overrides.pitch, 0.5, 2, false);
   if (format === 'opus' && supports('bit_rate')) params.bitRate = numberIn('bitRate', props.bitRate, 6, 510, true);
   if (supports('seed')) params.seed = numberIn('seed', props.seed, 0, 65535, true);
-  if (supports('language_hints') && !blank(props.languageHints)) {
-    params.languageHints = props.languageHints.split(/[\s,]+/).filter(Boolean);
+  const languageHints = textField('languageHints', props.languageHints);
+  if (supports('language_hints') && !blank(languageHints)) {
+    params.languageHints = languageHints.split(/[\s,]+/).filter(Boolean);
   }
 
   if (overrides.instruction !== undefined && typeof overrides.instruction !== 'string') {
     throw new InputError('InvalidOverride', 'msg.instruction must be a string');
   }
-  const instruction = ((props.instruction || '').trim() || (overrides.instruction as string | undefined)?.trim()) ?? '';
+  const instruction = (textField('instruction', props.instruction).trim() || (overrides.instruction as string | undefined)?.trim()) ?? '';
   if (instruction) {
     if (!info.instructions) throw new InputError('InvalidSetting', `${info.id} does not take an instruction`);
     if (billedLength(instruction) > 100) throw new InputError('InvalidSetting', 'instruction is longer than 100 characters (a CJK character counts 2)');

@@ -1,5 +1,6 @@
 import type { ConnectionManager, QwenLease } from '../connection/connection-manager';
-import { DashScopeError, timeoutError } from '../dashscope/errors';
+import { backoffDelay } from '../connection/backoff';
+import { DashScopeError, isThrottling, timeoutError } from '../dashscope/errors';
 import type { ResponseResult } from '../dashscope/qwen-realtime';
 import { isBlank } from '../dashscope/text';
 import { ChunkEmitter, describeAudio, durationMs, type UtteranceSummary } from './chunk-emitter';
@@ -63,6 +64,8 @@ class QwenSpeech implements ActiveSpeech, TextListener {
   private sessionId = '';
   private over = false;
   private retried = false;
+  private throttled = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private uncommitted = '';
   /** Commits sent and not yet answered; `maybeEmpty` marks the closing one whose buffer may be empty. */
   private readonly commits: { maybeEmpty: boolean }[] = [];
@@ -171,6 +174,10 @@ class QwenSpeech implements ActiveSpeech, TextListener {
         this.armWatchdog();
       },
       onError: (err) => {
+        if (isThrottling(err) && this.emitter.chunks === 0 && this.throttled < this.manager.throttleBackoff.maxAttempts) {
+          this.retryThrottled();
+          return;
+        }
         const closing = this.commits[this.commits.length - 1];
         if (this.flushed && closing?.maybeEmpty && this.commits.length === 1) {
           // Most likely the closing commit found an empty buffer. Should nothing at all be heard,
@@ -199,6 +206,23 @@ class QwenSpeech implements ActiveSpeech, TextListener {
       return;
     }
     this.fail(failure);
+  }
+
+  /**
+   * Rate limited before anything was heard: the session (whose buffer state is now unknown) is
+   * closed, and the whole utterance is said again on a fresh one after a backoff pause.
+   */
+  private retryThrottled(): void {
+    this.throttled++;
+    const lease = this.lease;
+    this.lease = undefined;
+    this.reset();
+    this.utterance.detach();
+    lease?.discard();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.over) this.begin();
+    }, backoffDelay(this.manager.throttleBackoff, this.throttled));
   }
 
   private reset(): void {
@@ -274,6 +298,8 @@ class QwenSpeech implements ActiveSpeech, TextListener {
   }
 
   private settle(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
     this.endGrace();

@@ -2,7 +2,7 @@ import { modelInfo, QWEN_VOICES } from '../dashscope/catalog';
 import type { AudioFormat } from '../dashscope/cosyvoice';
 import type { QwenMode, QwenSessionSettings } from '../dashscope/qwen-realtime';
 import { InputError } from './input-error';
-import { nodeOrMessage, numberIn } from './setting-values';
+import { numberIn, numberSetting, textField } from './setting-values';
 
 export interface QwenNodeProps {
   model: string;
@@ -36,9 +36,9 @@ export interface QwenUtteranceSettings {
 
 const LANGUAGE_TYPES = ['Auto', 'Chinese', 'English', 'German', 'Italian', 'Portuguese', 'Spanish', 'Japanese', 'Korean', 'French', 'Russian'];
 
-function text(name: string, nodeValue: string, override: unknown): string {
+function text(name: string, nodeValue: unknown, override: unknown): string {
   if (override !== undefined && typeof override !== 'string') throw new InputError('InvalidOverride', `msg.${name} must be a string`);
-  return (nodeValue || '').trim() || (typeof override === 'string' ? override.trim() : '');
+  return textField(name, nodeValue).trim() || (typeof override === 'string' ? override.trim() : '');
 }
 
 /**
@@ -47,8 +47,8 @@ function text(name: string, nodeValue: string, override: unknown): string {
  * take pcm at 24 kHz only and no rate, volume or pitch; only instruct models take instructions).
  */
 export function resolveQwenSettings(props: QwenNodeProps, overrides: QwenOverrides = {}): QwenUtteranceSettings {
-  const info = modelInfo(props.model);
-  if (!info || info.family !== 'qwen-tts-realtime') throw new InputError('InvalidSetting', `unknown Qwen realtime model "${props.model}"`);
+  const info = modelInfo(textField('model', props.model));
+  if (!info || info.family !== 'qwen-tts-realtime') throw new InputError('InvalidSetting', `unknown Qwen realtime model "${String(props.model)}"`);
 
   const voice = text('voice', props.voice, overrides.voice) || (info.systemVoices ? 'Cherry' : '');
   if (!voice) throw new InputError('InvalidSetting', `${info.id} speaks only custom voices: set the voice id created for it`);
@@ -60,10 +60,10 @@ export function resolveQwenSettings(props: QwenNodeProps, overrides: QwenOverrid
     throw new InputError('VoiceModelMismatch', `voice "${voice}" is not available on ${info.id}`);
   }
 
-  const mode = (props.mode || 'server_commit') as QwenMode;
-  if (mode !== 'server_commit' && mode !== 'commit') throw new InputError('InvalidSetting', `mode must be server_commit or commit`);
-  const format = (props.format || info.defaultFormat) as AudioFormat;
-  if (!info.formats.includes(format)) throw new InputError('InvalidSetting', `${info.id} cannot produce ${format} (it takes ${info.formats.join(', ')})`);
+  const mode = (textField('mode', props.mode) || 'server_commit') as QwenMode;
+  if (mode !== 'server_commit' && mode !== 'commit') throw new InputError('InvalidSetting', `mode must be server_commit or commit (got ${JSON.stringify(mode)})`);
+  const format = (textField('format', props.format) || info.defaultFormat) as AudioFormat;
+  if (!info.formats.includes(format)) throw new InputError('InvalidSetting', `format: ${info.id} cannot produce ${format} (it takes ${info.formats.join(', ')})`);
   const sampleRate = numberIn('sampleRate', props.sampleRate, 8000, 48000, true) ?? info.defaultSampleRate;
   if (!info.sampleRates.includes(sampleRate)) throw new InputError('InvalidSetting', `sampleRate must be one of ${info.sampleRates.join(', ')} for ${info.id}`);
 
@@ -74,9 +74,9 @@ export function resolveQwenSettings(props: QwenNodeProps, overrides: QwenOverrid
     session.languageType = languageType;
   }
   const tunable = (t: string): boolean => info.tunables.includes(t);
-  if (tunable('speech_rate')) session.speechRate = numberIn('speechRate', nodeOrMessage(props.speechRate, overrides.speechRate), 0.5, 2, false);
-  if (tunable('volume')) session.volume = numberIn('volume', nodeOrMessage(props.volume, overrides.volume), 0, 100, true);
-  if (tunable('pitch_rate')) session.pitchRate = numberIn('pitchRate', nodeOrMessage(props.pitchRate, overrides.pitchRate), 0.5, 2, false);
+  if (tunable('speech_rate')) session.speechRate = numberSetting('speechRate', 'rate', props.speechRate, overrides.speechRate, 0.5, 2, false);
+  if (tunable('volume')) session.volume = numberSetting('volume', 'volume', props.volume, overrides.volume, 0, 100, true);
+  if (tunable('pitch_rate')) session.pitchRate = numberSetting('pitchRate', 'pitch', props.pitchRate, overrides.pitchRate, 0.5, 2, false);
   if (tunable('bit_rate') && format === 'opus') session.bitRate = numberIn('bitRate', props.bitRate, 6, 510, true);
 
   const instructions = text('instructions', props.instructions, overrides.instructions);

@@ -18,20 +18,45 @@ function cacheBytes(value: string | number | undefined): number {
   return Number.isFinite(mb) && mb > 0 ? Math.round(mb * MB) : DEFAULT_CACHE_MB * MB;
 }
 
-type Tuning = Pick<ManagerOptions, 'taskStartsPerSecond' | 'cosyvoiceIdleMs' | 'qwenIdleMs' | 'connectTimeoutMs'>;
-const TUNABLE: readonly (keyof Tuning)[] = ['taskStartsPerSecond', 'cosyvoiceIdleMs', 'qwenIdleMs', 'connectTimeoutMs'];
+type Tuning = Pick<ManagerOptions, 'taskStartsPerSecond' | 'cosyvoiceIdleMs' | 'qwenIdleMs' | 'connectTimeoutMs' | 'backoff' | 'throttleBackoff' | 'cosyvoiceLimits'>;
+const TUNABLE = ['taskStartsPerSecond', 'cosyvoiceIdleMs', 'qwenIdleMs', 'connectTimeoutMs'] as const;
+const BACKOFF_KEYS = ['baseMs', 'maxMs', 'maxAttempts'] as const;
+const LIMIT_KEYS = ['startTimeoutMs', 'finishTimeoutMs', 'idleFinishMs'] as const;
+
+function isTuningNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
 
 /**
  * Advanced settings.js tuning, `ttsConfigConnection: { taskStartsPerSecond, cosyvoiceIdleMs, ... }`:
  * an account with a higher rate quota, or a proxy that drops idle sockets sooner than the service.
+ * `backoff: { baseMs, maxMs, maxAttempts }` (all three) replaces the reconnect policy,
+ * `throttleBackoff` (same shape) the pauses before an utterance refused with Throttling is retried,
+ * `cosyvoiceLimits: { startTimeoutMs, finishTimeoutMs, idleFinishMs }` the client's task clocks.
  */
 function connectionTuning(settings: Record<string, unknown>): Tuning {
   const raw = settings.ttsConfigConnection;
   const tuning: Tuning = {};
   if (!raw || typeof raw !== 'object') return tuning;
+  const values = raw as Record<string, unknown>;
   for (const key of TUNABLE) {
-    const value = (raw as Record<string, unknown>)[key];
-    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) tuning[key] = value;
+    const value = values[key];
+    if (isTuningNumber(value)) tuning[key] = value;
+  }
+  for (const key of ['backoff', 'throttleBackoff'] as const) {
+    const policy = values[key] as Record<string, unknown> | undefined;
+    if (policy && typeof policy === 'object' && BACKOFF_KEYS.every((k) => isTuningNumber(policy[k]))) {
+      tuning[key] = { baseMs: policy.baseMs as number, maxMs: policy.maxMs as number, maxAttempts: policy.maxAttempts as number };
+    }
+  }
+  const limits = values.cosyvoiceLimits as Record<string, unknown> | undefined;
+  if (limits && typeof limits === 'object') {
+    const picked: NonNullable<Tuning['cosyvoiceLimits']> = {};
+    for (const key of LIMIT_KEYS) {
+      const value = limits[key];
+      if (isTuningNumber(value) && value > 0) picked[key] = value;
+    }
+    if (Object.keys(picked).length > 0) tuning.cosyvoiceLimits = picked;
   }
   return tuning;
 }
