@@ -7,7 +7,9 @@
  */
 import { newCaptureFile, readCapture } from '../alsa/env';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Node } from 'node-red';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
@@ -146,4 +148,38 @@ describe('reliability: audio device faults (issue 9)', function () {
     assert.ok(got.subarray(0, expected.length).equals(expected), 'the next utterance reached the new device intact');
     assert.ok(got.length - expected.length <= 6000, `${got.length - expected.length} bytes of padding`);
   });
+
+  it('the device is busy (another program holds it): DeviceOpenFailed naming the cause, and it plays once the device is free', async () => {
+    // aplay's own words when the card is held by someone else; a stand-in aplay on PATH says them.
+    const fakeBin = mkdtempSync(join(tmpdir(), 'busy-aplay-'));
+    writeFileSync(join(fakeBin, 'aplay'), '#!/bin/sh\necho "aplay: main:831: audio open error: Device or resource busy" >&2\nexit 1\n');
+    chmodSync(join(fakeBin, 'aplay'), 0o755);
+    const realPath = process.env.PATH;
+    process.env.PATH = `${fakeBin}:${realPath ?? ''}`;
+    try {
+      const capture = await start('');
+      const caught = nextMessages<Caught>(node('caught'), 1);
+      const refused = nextMessages<Finished>(node('finished'), 1);
+      tts().receive({ payload: 'The kitchen timer is done.', topic: 'busy' });
+      const [err] = await caught;
+      assert.equal(err?.topic, 'busy');
+      assert.equal(err?.error?.code, 'DeviceOpenFailed');
+      assert.match(err?.error?.message ?? '', /busy/i);
+      assert.equal((await refused)[0]?.payload.interrupted, true);
+
+      process.env.PATH = realPath; // the other program lets go of the card
+      const next = nextMessages<Finished>(node('finished'), 1);
+      const text = 'Now it plays.';
+      tts().receive({ payload: text, topic: 'free' });
+      const [played] = await next;
+      assert.equal(played?.payload.interrupted, false);
+      await waitFor(() => aplayChildren().length === 0, 5000, 'the idle device closed');
+      const expected = expectedAudio({ text, voice: VOICE, sampleRate: 24000 });
+      assert.ok(readCapture(capture).subarray(0, expected.length).equals(expected), 'played in full on the freed device');
+    } finally {
+      process.env.PATH = realPath;
+      rmSync(fakeBin, { recursive: true, force: true });
+    }
+  });
 });
+
