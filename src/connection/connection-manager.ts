@@ -57,6 +57,8 @@ export interface ManagerStats {
   renewed: number;
   /** Utterances that found a CosyVoice task already started for them. */
   armedUsed: number;
+  /** A CosyVoice task is started and waiting for the next utterance's text. */
+  armedReady: boolean;
   /** Task starts that had to wait for the client-side rate limit. */
   throttled: number;
   open: number;
@@ -153,7 +155,7 @@ export class ConnectionManager {
   stats(): ManagerStats {
     let idle = this.idleCosy.length;
     for (const list of this.idleQwen.values()) idle += list.length;
-    return { ...this.counts, throttled: this.limiter.queuedTotal, open: this.sockets.size, idle };
+    return { ...this.counts, armedReady: this.armed?.task.started === true, throttled: this.limiter.queuedTotal, open: this.sockets.size, idle };
   }
 
   register(user: ManagerUser, options: { prewarmCosyVoice?: boolean } = {}): void {

@@ -156,8 +156,7 @@ describe('ConnectionManager', () => {
       const m = await setup({ keepWarm: true });
       m.register({ id: 'n1' });
       m.armCosyVoice(params);
-      await waitFor(() => sim.stats.tasks.started === 1, 2000, 'armed task started');
-      await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => m.stats().armedReady, 5000, 'armed task started');
       const armed = m.takeArmedCosyVoice(params);
       assert.ok(armed, 'the armed task is offered');
       assert.equal(armed.task.started, true);
@@ -199,7 +198,9 @@ describe('ConnectionManager', () => {
       await waitFor(() => sim.stats.tasks.started >= 3, 8000, 'two replacements');
       assert.equal(sim.stats.tasks.failed, 0, 'the service never had to time an armed task out');
       await waitFor(() => sim.stats.openSockets <= 2, 2000, 'abandoned sockets closed');
-      await waitFor(() => m.takeArmedCosyVoice(params)?.task.started === true, 2000, 'a fresh armed task');
+      // Looked at without taking it: taking an armed task makes it the caller's.
+      await waitFor(() => m.stats().armedReady, 5000, 'a fresh armed task');
+      assert.equal(m.takeArmedCosyVoice(params)?.task.started, true);
     });
   });
 
