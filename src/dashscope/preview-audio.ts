@@ -5,7 +5,7 @@
  */
 import type { PreviewAudio } from './customization';
 import { DashScopeError } from './errors';
-import { readWav } from './wav-info';
+import { readWav } from '../audio/wav-info';
 
 export interface PlayableAudio {
   payload: Buffer;

@@ -6,7 +6,7 @@
  */
 import { DashScopeError } from './errors';
 import { SAMPLE_RULES, type VoiceFamily } from './voice-services';
-import { isRiffWave, readWav, type WavInfo } from './wav-info';
+import { isRiffWave, readWav, type WavInfo } from '../audio/wav-info';
 
 export type SampleFormat = 'wav' | 'mp3' | 'm4a';
 

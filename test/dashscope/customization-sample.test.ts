@@ -5,7 +5,7 @@ import type { DashScopeError } from '../../src/dashscope/errors';
 import { playablePreview } from '../../src/dashscope/preview-audio';
 import { safeFileName } from '../../src/dashscope/temporary-upload';
 import { dataUriLength, inspectSample, sniffSample, toDataUri } from '../../src/dashscope/voice-sample';
-import { readWav } from '../../src/dashscope/wav-info';
+import { readWav } from '../../src/audio/wav-info';
 import { wavHeader } from '../simulator/audio';
 import { m4aSample, mp3Sample, oggSample, wavSample } from '../support/voice-samples';
 

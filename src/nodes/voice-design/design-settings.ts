@@ -1,3 +1,4 @@
+import type { DesignRequest } from '../../dashscope/customization';
 import { checkDesignText } from '../../dashscope/design-text';
 import { DESIGN_RULES, type VoiceFamily } from '../../dashscope/voice-services';
 import { InputError } from '../../speech/input-error';
@@ -22,15 +23,8 @@ const DEFAULT_TARGET: Record<VoiceFamily, string> = { cosyvoice: 'cosyvoice-v3-f
 
 export const DESIGN_ACTIONS: readonly VoiceAction[] = ['create', 'list', 'query', 'delete'];
 
-export interface DesignSettings {
+export interface DesignSettings extends DesignRequest {
   family: VoiceFamily;
-  targetModel: string;
-  name: string;
-  voicePrompt: string;
-  previewText: string;
-  language: string;
-  sampleRate: number;
-  format: string;
   polling: { intervalMs: number; timeoutMs: number };
 }
 

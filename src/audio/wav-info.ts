@@ -1,7 +1,7 @@
 /**
- * Just enough RIFF/WAVE reading for the voice nodes: what a clone sample is (rate, channels, bit
- * depth, duration) and where a design preview's PCM starts. Kept here, next to its only users,
- * rather than in src/audio (the playback side).
+ * RIFF/WAVE reading for everything that meets a WAV: what a clone sample is (rate, channels, bit
+ * depth, duration), where a design preview's PCM starts, and the header of a streamed WAV that
+ * pcm-speaker plays (wav.ts).
  */
 
 export interface WavInfo {
