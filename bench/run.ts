@@ -13,6 +13,7 @@ import { roundTrip, type RoundTripResult } from './scenarios/round-trip';
 import { soak, type SoakResult } from './scenarios/soak';
 import { BENCH_ALSA_ENV, speakerLatency, type SpeakerResult } from './scenarios/speaker';
 import { throughput, type ThroughputResult } from './scenarios/throughput';
+import { missing } from '../test/support/system-deps';
 import { warm, type WarmResult } from './scenarios/warm';
 
 const quick = process.argv.includes('--quick');
@@ -32,6 +33,8 @@ interface Results {
   soak: SoakResult[];
   speaker: SpeakerResult[];
   cacheHit: CacheHitResult[];
+  /** Scenarios that could not run on this machine, and why. */
+  skipped: Record<string, string>;
 }
 
 function table(title: string, rows: object[]): void {
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
     soak: [],
     speaker: [],
     cacheHit: [],
+    skipped: {},
   };
   try {
     if (wanted('warm')) for (const s of SERVICES) results.warm.push(await warm(host, s, quick ? 100 : 500));
@@ -74,20 +78,24 @@ async function main(): Promise<void> {
     if (wanted('soak')) for (const s of SERVICES) results.soak.push(await soak(host, s, quick ? 2000 : 10_000));
     if (wanted('soak')) table('Soak: memory before and after (after GC), MB', results.soak);
 
-    if (wanted('speaker')) {
+    const noSpeaker = wanted('speaker') ? await missing('speaker') : undefined;
+    if (noSpeaker) {
+      results.skipped.speaker = noSpeaker;
+      console.log(`\npcm-speaker scenario skipped: ${noSpeaker}`);
+    } else if (wanted('speaker')) {
       for (const [prebufferMs, rtf] of [[0, 0], [200, 0], [0, 1], [200, 1]] as const) {
         results.speaker.push(await speakerLatency(host, prebufferMs, rtf, quick ? 5 : 20));
       }
+      table('pcm-speaker: first chunk out of the synthesis node → first bytes into the device, ms', results.speaker);
     }
-    if (wanted('speaker')) table('pcm-speaker: first chunk out of the synthesis node → first bytes into the device, ms', results.speaker);
 
     if (wanted('cacheHit')) for (const s of SERVICES) results.cacheHit.push(await cacheHit(host, s, quick ? 50 : 200));
     if (wanted('cacheHit')) table('Phrase cache: first audio in ms, a hit vs. the same phrase live (simulator latency 20 ms)', results.cacheHit);
   } finally {
     await host.stop();
   }
-  if (only) {
-    console.log('\n(--only: bench/results.json left as it was)');
+  if (only || Object.keys(results.skipped).length > 0) {
+    console.log(`\n(${only ? '--only' : 'scenarios skipped'}: bench/results.json left as it was)`);
   } else {
     writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     console.log('\nwrote bench/results.json');

@@ -34,4 +34,4 @@ for (const type of types) {
 for (const dir of ['icons', 'locales']) {
   if (existsSync(join(root, dir))) cpSync(join(root, dir), join(out, dir), { recursive: true });
 }
-console.log(`built ${types.length} node type(s) into nodes/: ${types.join(', ')}`);
+console.error(`built ${types.length} node type(s) into nodes/: ${types.join(', ')}`);

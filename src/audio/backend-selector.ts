@@ -1,7 +1,8 @@
 import type { PcmFormat } from './pcm-format';
 import { AplaySink } from './sinks/aplay-sink';
 import { DeviceError, type BackendName, type PcmSink } from './sinks/sink';
-import { SpeakerSink, type SpeakerConstructor } from './sinks/speaker-sink';
+import { SpeakerSink } from './sinks/speaker-sink';
+import { loadSpeaker, type SpeakerConstructor } from './speaker-addon';
 import { speakerAvailability, type ProbeResult } from './speaker-probe';
 
 export type BackendChoice = 'auto' | 'speaker' | 'aplay';
@@ -25,8 +26,7 @@ export interface BackendDeps {
 
 export const defaultBackendDeps: BackendDeps = {
   probe: speakerAvailability,
-  // Kept external by the bundler: the addon is an optional dependency with a native build.
-  loadSpeaker: () => require('speaker') as SpeakerConstructor,
+  loadSpeaker,
   aplayCommand: 'aplay',
 };
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { resolveSpeaker } from './speaker-addon';
 
 export type ProbeFailure = 'not-installed' | 'load-failed' | 'no-default-device' | 'probe-failed';
 
@@ -7,15 +8,6 @@ export type ProbeResult = { usable: true } | { usable: false; failure: ProbeFail
 
 const PROBE_TIMEOUT_MS = 10_000;
 const STDERR_KEEP = 2048;
-
-/** Where the addon would load from, or undefined when it is not installed (it is optional). */
-export function resolveSpeaker(): string | undefined {
-  try {
-    return require.resolve('speaker');
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Tells whether `require('speaker')` is safe in this process, by trying it in a child first.

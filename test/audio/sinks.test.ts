@@ -7,8 +7,10 @@ import { listAlsaDevices, parseAplayList } from '../../src/audio/alsa-devices';
 import { framesIn, type PcmFormat } from '../../src/audio/pcm-format';
 import { AplaySink, aplayReason } from '../../src/audio/sinks/aplay-sink';
 import type { PcmSink } from '../../src/audio/sinks/sink';
-import { SpeakerSink, type SpeakerConstructor } from '../../src/audio/sinks/speaker-sink';
-import { probeSpeaker, resolveSpeaker } from '../../src/audio/speaker-probe';
+import { SpeakerSink } from '../../src/audio/sinks/speaker-sink';
+import { resolveSpeaker, type SpeakerConstructor } from '../../src/audio/speaker-addon';
+import { probeSpeaker } from '../../src/audio/speaker-probe';
+import { needing, requireSystem } from '../support/system-deps';
 
 const F24: PcmFormat = { sampleRate: 24000, channels: 1, bitDepth: 16 };
 /** aplay pads its last period with silence; its period is at most a quarter of a 0.5 s buffer. */
@@ -50,14 +52,19 @@ describe('playback backends on an ALSA file device', function () {
   this.timeout(15000);
 
   describe('speaker probe (in a child process)', () => {
-    it('finds the addon usable with the test ALSA configuration', async () => {
+    it('finds the addon usable with the test ALSA configuration', needing('speaker', async () => {
       assert.ok(resolveSpeaker(), 'speaker is installed for the tests');
       assert.deepEqual(await probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_TEST_CONFIG } }), { usable: true });
-    });
+    }));
 
-    it('reports a missing default device, where loading the addon aborts the process', async () => {
+    it('reports a missing default device, where loading the addon aborts the process', needing('speaker', async () => {
       const result = await probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_NO_DEFAULT_CONFIG } });
       assert.deepEqual(result, { usable: false, failure: 'no-default-device', reason: 'no usable default ALSA device' });
+    }));
+
+    it('reports an addon that is not installed', async () => {
+      const result = await probeSpeaker({ modulePath: '' });
+      assert.deepEqual(result, { usable: false, failure: 'not-installed', reason: 'addon not installed' });
     });
 
     it('reports an addon that does not load', async () => {
@@ -68,6 +75,7 @@ describe('playback backends on an ALSA file device', function () {
   });
 
   describe('speaker addon', () => {
+    requireSystem('speaker');
     const Speaker = (): SpeakerConstructor => defaultBackendDeps.loadSpeaker();
 
     it('plays every byte written, in order, on the default device and on a named one', async () => {
@@ -105,7 +113,7 @@ describe('playback backends on an ALSA file device', function () {
   });
 
   describe('aplay child process', () => {
-    it('plays every byte written (plus at most one period of trailing silence)', async () => {
+    it('plays every byte written (plus at most one period of trailing silence)', needing('aplay', async () => {
       const file = newCaptureFile();
       const data = noise(48000 + 1000, 3);
       const sink = new AplaySink(F24, '');
@@ -116,9 +124,9 @@ describe('playback backends on an ALSA file device', function () {
       const padding = captured.subarray(data.length);
       assert.ok(padding.length <= APLAY_MAX_PADDING_BYTES, `${padding.length} bytes of padding`);
       assert.ok(padding.every((b) => b === 0), 'the padding is silence');
-    });
+    }));
 
-    it('abort kills the child at once', async () => {
+    it('abort kills the child at once', needing('aplay', async () => {
       newCaptureFile();
       const sink = new AplaySink(F24, 'capture');
       await writeAll(sink, [noise(4800)]);
@@ -128,9 +136,9 @@ describe('playback backends on an ALSA file device', function () {
       await sink.abort();
       assert.ok(Date.now() - started < 500, 'no drain, no grace period needed');
       assert.equal(alive(pid), false);
-    });
+    }));
 
-    it("an unknown device fails with aplay's own reason", async () => {
+    it("an unknown device fails with aplay's own reason", needing('aplay', async () => {
       const sink = new AplaySink(F24, 'nosuchdevice');
       // aplay exits after the pipe took the write (a failure event) or while it waits (the write fails).
       const err = await new Promise<Error>((resolve) => {
@@ -138,7 +146,7 @@ describe('playback backends on an ALSA file device', function () {
         sink.write(noise(4800), (e) => e && resolve(e));
       });
       assert.match(err.message, /aplay could not play on ALSA device "nosuchdevice": audio open error: No such file or directory/);
-    });
+    }));
 
     it('a missing aplay binary says what to install', async () => {
       const sink = new AplaySink(F24, '', 'aplay-not-installed-here');
@@ -152,18 +160,23 @@ describe('playback backends on an ALSA file device', function () {
   });
 
   describe('backend selection', () => {
-    it('auto uses the speaker addon when the probe finds it usable', async () => {
+    it('auto uses the speaker addon when the probe finds it usable', needing('speaker', async () => {
       const selector = new BackendSelector('auto', '', () => 2400);
       assert.deepEqual(await selector.ready(), { backend: 'speaker' });
-    });
+    }));
 
-    it('auto falls back to aplay when the probe fails, and says why; speaker mode refuses', async () => {
+    it('auto falls back to aplay when the probe fails, and says why; speaker mode refuses', needing('speaker', async () => {
       const deps = { ...defaultBackendDeps, probe: () => probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_NO_DEFAULT_CONFIG } }) };
       const auto = new BackendSelector('auto', '', () => 2400, deps);
       assert.deepEqual(await auto.ready(), { backend: 'aplay', speakerProblem: 'no usable default ALSA device', noDefaultDevice: true });
       const strict = new BackendSelector('speaker', '', () => 2400, deps);
       assert.equal((await strict.ready()).backend, undefined);
       await assert.rejects(strict.open(F24), /the speaker backend cannot be used: no usable default ALSA device/);
+    }));
+
+    it('auto plays through aplay where the addon is not installed, and says so', async () => {
+      const deps = { ...defaultBackendDeps, probe: () => probeSpeaker({ modulePath: '' }) };
+      assert.deepEqual(await new BackendSelector('auto', '', () => 2400, deps).ready(), { backend: 'aplay', speakerProblem: 'addon not installed' });
     });
 
     it('aplay mode never probes or loads the addon', async () => {
@@ -181,7 +194,7 @@ describe('playback backends on an ALSA file device', function () {
   });
 
   describe('device list', () => {
-    it('lists the pcms of the ALSA configuration with their descriptions (aplay -L)', async () => {
+    it('lists the pcms of the ALSA configuration with their descriptions (aplay -L)', needing('aplay', async () => {
       const { devices, error } = await listAlsaDevices();
       assert.equal(error, undefined);
       assert.deepEqual(
@@ -189,7 +202,7 @@ describe('playback backends on an ALSA file device', function () {
         ['default', 'capture', 'null'],
       );
       assert.match(devices[0]?.description ?? '', /raw capture/);
-    });
+    }));
 
     it('parses names and indented descriptions', () => {
       assert.deepEqual(parseAplayList('null\n    Discard all samples\nhw:CARD=Headphones,DEV=0\n    bcm2835 Headphones, bcm2835 Headphones\n    Direct hardware device\n'), [

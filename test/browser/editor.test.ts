@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DashScopeSimulator, expectedAudio } from '../simulator';
 import { NodeRedProcess, ROOT, until } from '../e2e/node-red-process';
+import { chromiumPath, requireSystem } from '../support/system-deps';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DOCS = join(ROOT, 'docs');
 const CATEGORY = 'DashScope TTS';
 const PALETTE_TYPES = ['cosyvoice-stream', 'qwen-realtime', 'voice-clone', 'voice-design', 'pcm-speaker'];
@@ -35,6 +35,7 @@ const FIELDS: Record<string, { field: string; bad: string; good: string }> = {
 };
 
 describe('the editor in a browser', function () {
+  requireSystem('chromium');
   this.timeout(60_000);
   let sim: DashScopeSimulator;
   let red: NodeRedProcess;
@@ -91,7 +92,6 @@ describe('the editor in a browser', function () {
   }
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (.ci/run does), or set CHROMIUM_PATH`);
     mkdirSync(DOCS, { recursive: true });
     sim = await DashScopeSimulator.start({ acceptAnyKey: true });
     const env = { ...process.env };
@@ -103,7 +103,7 @@ describe('the editor in a browser', function () {
       { id: CONFIG_ID, type: 'tts-config', name: 'simulator', region: 'custom', endpoint: sim.baseUrl, workspace: '', keepWarm: false, credentials: { apiKey: 'sk-browser' } },
     ]);
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath(),
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
     });

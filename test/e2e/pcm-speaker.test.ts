@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
+import { requireSystem } from '../support/system-deps';
 import { NodeRedProcess, ROOT, until } from './node-red-process';
 
 const KEY = 'sk-test-key';
@@ -40,6 +41,7 @@ function speakerOf(flows: FlowNode[], synthesisType: string): FlowNode {
 }
 
 describe('end to end: example flows in a real Node-RED, audio captured from ALSA', function () {
+  requireSystem('speaker', 'aplay');
   this.timeout(30_000);
   let sim: DashScopeSimulator;
   let red: NodeRedProcess;

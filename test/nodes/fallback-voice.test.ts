@@ -8,6 +8,7 @@ import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { needing } from '../support/system-deps';
 
 const KEY = 'sk-test-key';
 const nodes = [builtNode('tts-config'), builtNode('cosyvoice-stream'), builtNode('qwen-realtime'), coreNode('common/25-catch.js')];
@@ -83,7 +84,7 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     await sim?.close();
   });
 
-  it('cosyvoice: refused connections → espeak-ng speaks at once in the promised format, marked fallback; the service takes over again by itself', async () => {
+  it('cosyvoice: refused connections → espeak-ng speaks at once in the promised format, marked fallback; the service takes over again by itself', needing('espeak-ng', async () => {
     sim = await DashScopeSimulator.start();
     await deploy('cosyvoice');
     await sim.stopListening();
@@ -122,9 +123,9 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     const back = Buffer.concat(joined.chunks.map((c) => c.payload));
     assert.ok(back.equals(expectedAudio({ text: TEXT, voice: 'longanyang', sampleRate: 16000 })));
     assert.equal(joined.chunks[0]?.audio?.fallback, undefined);
-  });
+  }));
 
-  it('qwen: a 5xx handshake falls back too, as WAV at the promised 24 kHz', async () => {
+  it('qwen: a 5xx handshake falls back too, as WAV at the promised 24 kHz', needing('espeak-ng', async () => {
     sim = await DashScopeSimulator.start();
     await deploy('qwen');
     sim.inject({ kind: 'http-error', status: 503, times: 10 });
@@ -136,7 +137,7 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     assert.deepEqual(header.format, { sampleRate: 24000, channels: 1, bitDepth: 16 });
     const wav = Buffer.concat(chunks.map((c) => c.payload));
     assert.equal(wav.readUInt32LE(40), wav.length - 44, 'the data size in the header is the real one');
-  });
+  }));
 
   it('an auth failure does not fall back: the error is seen', async () => {
     sim = await DashScopeSimulator.start();
@@ -166,7 +167,7 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     assert.equal(chunks.length, 0);
   });
 
-  it('a streamed utterance falls back once its text is complete; fallback audio is never cached', async () => {
+  it('a streamed utterance falls back once its text is complete; fallback audio is never cached', needing('espeak-ng', async () => {
     const userDir = mkdtempSync(join(tmpdir(), 'dashscope-fallback-'));
     try {
       runtimeSettings({ userDir, ttsFallback: { recoveryMs: 200 } });
@@ -187,7 +188,7 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     } finally {
       rmSync(userDir, { recursive: true, force: true });
     }
-  });
+  }));
 
   it('without a local engine the node says so at deploy, before any alert', async () => {
     runtimeSettings({ ttsFallback: { command: '/nonexistent/espeak-ng' } });

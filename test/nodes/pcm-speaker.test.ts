@@ -16,6 +16,7 @@ import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { needing } from '../support/system-deps';
 
 const KEY = 'sk-test-key';
 const nodes = [builtNode('tts-config'), builtNode('cosyvoice-stream'), builtNode('pcm-speaker'), coreNode('common/25-catch.js')];
@@ -133,7 +134,7 @@ describe('pcm-speaker node', function () {
   const spk = (): Receiver => helper.getNode('spk') as Receiver;
 
   for (const backend of ['speaker', 'aplay'] as const) {
-    it(`${backend}: the device gets exactly the synthesized bytes, and "finished" comes when they have played`, async () => {
+    it(`${backend}: the device gets exactly the synthesized bytes, and "finished" comes when they have played`, needing(backend === 'speaker' ? 'speaker' : 'aplay', async () => {
       await start({ backend });
       const text = 'Door open.';
       const expected = audioOf(text);
@@ -160,9 +161,9 @@ describe('pcm-speaker node', function () {
       assert.equal(done?.payload.backend, backend);
       assert.deepEqual(done?.payload.format, { sampleRate: 24000, channels: 1, bitDepth: 16 });
       assert.match(done?.payload.id ?? '', /^[0-9a-f]{16}$/, 'the utterance id (msg.parts.id)');
-    });
+    }));
 
-    it(`${backend}: volume 50 % halves every sample exactly (truncated toward zero)`, async () => {
+    it(`${backend}: volume 50 % halves every sample exactly (truncated toward zero)`, needing(backend === 'speaker' ? 'speaker' : 'aplay', async () => {
       await start({ backend, volume: 50 });
       const text = 'Quiet.';
       const finished = nextMessages<Finished>(node('finished'), 1);
@@ -175,10 +176,10 @@ describe('pcm-speaker node', function () {
       }
       assert.ok(bytes.subarray(0, original.length).equals(applyGain(original, 16, 50)));
       assert.ok(bytes.length - original.length <= (backend === 'aplay' ? APLAY_MAX_PADDING_BYTES : 0));
-    });
+    }));
   }
 
-  it('wav from the synthesis node: the header is read and stripped, only samples reach the device', async () => {
+  it('wav from the synthesis node: the header is read and stripped, only samples reach the device', needing('speaker', async () => {
     await start({}, { format: 'wav' });
     const text = 'A wave.';
     const finished = nextMessages<Finished>(node('finished'), 1);
@@ -188,9 +189,9 @@ describe('pcm-speaker node', function () {
     assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
     assert.equal(done?.payload.bytes, wav.length - 44);
     assert.ok((await captured()).equals(wav.subarray(44)));
-  });
+  }));
 
-  it('two synthesis nodes speaking at once: utterances play whole, one after the other, never interleaved', async () => {
+  it('two synthesis nodes speaking at once: utterances play whole, one after the other, never interleaved', needing('speaker', async () => {
     await start();
     const texts = { one: 'One first.', two: 'Two next.' };
     const finished = nextMessages<Finished>(node('finished'), 2);
@@ -202,9 +203,9 @@ describe('pcm-speaker node', function () {
     const expected = Buffer.concat(order.map((t) => audioOf(texts[t])));
     assert.ok(reports.every((r) => !r.payload.interrupted));
     assert.ok((await captured()).equals(expected), 'the capture is one utterance, then the other');
-  });
+  }));
 
-  it('msg.stop silences at once and clears the queue; both utterances report interrupted', async () => {
+  it('msg.stop silences at once and clears the queue; both utterances report interrupted', needing('speaker', async () => {
     await start();
     const finished = collect<Finished>(node('finished'));
     tts('tts').receive({ payload: 'This is a long announcement that will be cut off early.', topic: 'long' });
@@ -226,9 +227,9 @@ describe('pcm-speaker node', function () {
     assert.ok(heard >= 250 && heard < 1000, `heard ${heard} ms of the long one`);
     assert.equal(finished[1]?.payload.durationMs, 0);
     await waitFor(() => statuses[statuses.length - 1] === 'ready · speaker', 1000, 'ready again');
-  });
+  }));
 
-  it('msg.priority cuts the current utterance for the new one', async () => {
+  it('msg.priority cuts the current utterance for the new one', needing('speaker', async () => {
     await start();
     const finished = collect<Finished>(node('finished'));
     tts('tts').receive({ payload: 'A long, calm, rather unimportant announcement.', topic: 'calm' });
@@ -244,9 +245,9 @@ describe('pcm-speaker node', function () {
       ],
     );
     assert.equal(finished[1]?.payload.durationMs, Math.round(msOf(audioOf('Fire!').length)));
-  });
+  }));
 
-  it('ignore mode drops an utterance that arrives while one plays, with a warning', async () => {
+  it('ignore mode drops an utterance that arrives while one plays, with a warning', needing('speaker', async () => {
     await start({ queue: 'ignore' });
     const finished = collect<Finished>(node('finished'));
     const warned = new Promise<string>((resolve) => spk().once('call:warn', (call: { args: unknown[] }) => resolve(String(call.args[0]))));
@@ -261,7 +262,7 @@ describe('pcm-speaker node', function () {
       ['first'],
     );
     assert.ok((await captured()).equals(audioOf('Playing.')));
-  });
+  }));
 
   it('mp3 input is a clear error for catch nodes; a non-Buffer payload too', async () => {
     await start({}, { format: 'mp3' });
@@ -275,7 +276,7 @@ describe('pcm-speaker node', function () {
     assert.match(text?.error?.message ?? '', /msg.payload must be a Buffer of PCM or WAV audio \(got string\)/);
   });
 
-  it("a device that cannot be opened: catch nodes get aplay's reason with the utterance's topic, the flow gets an interrupted report", async () => {
+  it("a device that cannot be opened: catch nodes get aplay's reason with the utterance's topic, the flow gets an interrupted report", needing('aplay', async () => {
     await start({ backend: 'aplay', device: 'nosuchdevice' });
     const caught = nextMessages<Caught & { topic?: string }>(node('caught'), 1);
     const finished = nextMessages<Finished>(node('finished'), 1);
@@ -289,9 +290,9 @@ describe('pcm-speaker node', function () {
     assert.equal(report?.payload.interrupted, true);
     assert.match(report?.payload.error ?? '', /audio open error/);
     await waitFor(() => /audio open error/.test(statuses[statuses.length - 1] ?? ''), 2000, 'the status to name the problem');
-  });
+  }));
 
-  it('a WAV Buffer without msg.parts or msg.audio is one utterance, its format read from the header', async () => {
+  it('a WAV Buffer without msg.parts or msg.audio is one utterance, its format read from the header', needing('speaker', async () => {
     await start();
     const finished = nextMessages<Finished>(node('finished'), 1);
     const wav = expectedAudio({ text: 'File.', voice: VOICE, sampleRate: 16000, format: 'wav' });
@@ -300,7 +301,7 @@ describe('pcm-speaker node', function () {
     assert.deepEqual(done?.payload.format, { sampleRate: 16000, channels: 1, bitDepth: 16 });
     assert.equal(done?.topic, 'file');
     assert.ok((await captured()).equals(wav.subarray(44)));
-  });
+  }));
 
   it('invalid settings show on the status and refuse input', async () => {
     await start({ volume: 500 });
@@ -310,7 +311,7 @@ describe('pcm-speaker node', function () {
     assert.match(err?.error?.message ?? '', /volume must be a number from 0 to 200/);
   });
 
-  it('lists the ALSA devices for the editor: GET pcm-speaker/devices, guarded by pcm-speaker.read', async () => {
+  it('lists the ALSA devices for the editor: GET pcm-speaker/devices, guarded by pcm-speaker.read', needing('aplay', async () => {
     const permissions: string[] = [];
     const guarded = (RED: NodeAPI): void => {
       const needsPermission = RED.auth.needsPermission;
@@ -333,9 +334,9 @@ describe('pcm-speaker node', function () {
       body.devices.map((d) => d.name),
       ['default', 'capture', 'null'],
     );
-  });
+  }));
 
-  it('redeploy while playing through aplay: the child is killed and no timer is left', async () => {
+  it('redeploy while playing through aplay: the child is killed and no timer is left', needing('aplay', async () => {
     await start({ backend: 'aplay' });
     tts().receive({ payload: 'A long announcement that is still playing when the flow is redeployed.' });
     await waitFor(() => statuses.some((s) => s.startsWith('playing')), 5000, 'playing');
@@ -345,7 +346,7 @@ describe('pcm-speaker node', function () {
     await helper.unload();
     assert.equal(aplayChildren(), 0, 'no aplay left');
     assert.ok(timers() < before, 'the completion timer was cleared');
-  });
+  }));
 
   describe('chunk routing', () => {
     it('groups by parts.id and ends an utterance when parts.count messages have arrived', () => {

@@ -117,7 +117,8 @@ describe('the packed package, installed the way the Palette Manager installs it'
   before(() => {
     packDir = mkdtempSync(join(tmpdir(), 'dashscope-tarball-'));
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
-    const info = (JSON.parse(out.slice(out.indexOf('['))) as PackInfo[])[0] as PackInfo;
+    // Parsed whole: build logs go to stderr, so tools that read `npm pack --json` get JSON only.
+    const info = (JSON.parse(out) as PackInfo[])[0] as PackInfo;
     tgz = join(packDir, info.filename);
     console.log(`      tarball ${info.filename}: ${(info.size / 1024).toFixed(1)} kB packed, ${(info.unpackedSize / 1024).toFixed(1)} kB unpacked, ${info.files.length} files`);
     for (const f of info.files) console.log(`        ${f.path} (${f.size} B)`);

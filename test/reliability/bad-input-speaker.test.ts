@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
 import { waitFor } from '../support/collect';
 import { builtNode, collect, coreNode, helper, type TestFlows } from '../support/node-red';
+import { requireSystem } from '../support/system-deps';
 
 const nodes = [builtNode('pcm-speaker'), coreNode('common/25-catch.js')];
 type Receiver = Node & { receive(msg: Record<string, unknown>): void };
@@ -32,6 +33,7 @@ const ROWS: { name: string; msg: Record<string, unknown>; code?: string; message
 ];
 
 describe('bad input matrix (issue 9): pcm-speaker', function () {
+  requireSystem('speaker');
   this.timeout(15_000);
   let capture: string;
   before(() => {

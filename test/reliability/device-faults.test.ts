@@ -16,6 +16,7 @@ import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { trackSourceTimers } from '../support/handles';
 import { builtNode, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { requireSystem } from '../support/system-deps';
 
 const KEY = 'sk-test-key';
 const VOICE = 'longanyang';
@@ -52,6 +53,7 @@ function aplayChildren(): number[] {
 }
 
 describe('reliability: audio device faults (issue 9)', function () {
+  requireSystem('aplay');
   this.timeout(20000);
   let sim: DashScopeSimulator | undefined;
   let timers: ReturnType<typeof trackSourceTimers> | undefined;

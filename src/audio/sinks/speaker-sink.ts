@@ -1,15 +1,6 @@
-import type Speaker from 'speaker';
 import type { PcmFormat } from '../pcm-format';
+import type { SpeakerConstructor, SpeakerStream } from '../speaker-addon';
 import { DeviceError, deviceLabel, type PcmSink } from './sink';
-
-/** speaker's index.d.ts lacks the options its code reads (`device`, `signed`, `samplesPerFrame`). */
-export type SpeakerOptions = Speaker.Options & {
-  readonly device?: string;
-  readonly signed?: boolean;
-  readonly samplesPerFrame?: number;
-};
-
-export type SpeakerConstructor = new (options: SpeakerOptions) => Speaker;
 
 /**
  * Plays through the `speaker` addon (ALSA via mpg123's output module), working around its faults:
@@ -26,7 +17,7 @@ export type SpeakerConstructor = new (options: SpeakerOptions) => Speaker;
  */
 export class SpeakerSink implements PcmSink {
   readonly backend = 'speaker';
-  private readonly speaker: Speaker;
+  private readonly speaker: SpeakerStream;
   private writing: ((err?: Error) => void) | undefined;
   private afterWrite: (() => void) | undefined;
   private closed = false;
