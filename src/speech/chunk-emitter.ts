@@ -1,3 +1,4 @@
+import { hasSegmentHeaders, SegmentHeaderStripper } from '../audio/container-header';
 import type { AudioFormat } from '../dashscope/cosyvoice';
 import type { Message, Utterance } from './utterance';
 
@@ -44,9 +45,14 @@ export function durationMs(audio: AudioDescriptor, bytes: number): number | unde
  * Buffer (never copied); the input message's properties travel with it; msg.parts lets a core
  * join node rebuild the utterance. The end is only known after the last frame, so the end marker
  * is a final zero-length chunk carrying parts.count.
+ *
+ * An utterance may be answered in several segments (CosyVoice tasks, Qwen responses), each with
+ * its own container header: the engine says where one begins, and the header of every segment
+ * after the first is dropped, so the stream carries one header at its start.
  */
 export class ChunkEmitter {
   private index = 0;
+  private stripper: SegmentHeaderStripper | undefined;
   bytes = 0;
   firstAudioAt: number | undefined;
 
@@ -59,7 +65,27 @@ export class ChunkEmitter {
     return this.index;
   }
 
+  /**
+   * A new task or response of this utterance begins. Before any audio it is the first segment,
+   * whose header stays; after it, a wav or mp3 header at the start of the segment is dropped.
+   */
+  beginSegment(): void {
+    this.flushHeld();
+    this.stripper = this.bytes > 0 && hasSegmentHeaders(this.audio.format) ? new SegmentHeaderStripper(this.audio.format) : undefined;
+  }
+
   chunk(payload: Buffer): void {
+    if (this.stripper) {
+      if (this.stripper.passing) this.stripper = undefined;
+      else {
+        payload = this.stripper.next(payload);
+        if (payload.length === 0) return;
+      }
+    }
+    this.emit(payload);
+  }
+
+  private emit(payload: Buffer): void {
     if (this.firstAudioAt === undefined) this.firstAudioAt = performance.now();
     this.bytes += payload.length;
     const msg: Message = { ...this.utterance.base, payload, audio: this.audio, parts: { id: this.utterance.id, index: this.index++, type: 'buffer' } };
@@ -85,8 +111,16 @@ export class ChunkEmitter {
     this.utterance.output.complete();
   }
 
+  /** Bytes held back to recognise a header in a segment that ended first: they were audio. */
+  private flushHeld(): void {
+    const held = this.stripper?.flush();
+    this.stripper = undefined;
+    if (held && held.length > 0) this.emit(held);
+  }
+
   /** Closes the sequence with a zero-length chunk carrying parts.count, so join nodes complete it. */
   private end(extra?: Message): void {
+    this.flushHeld();
     const parts = { id: this.utterance.id, index: this.index, type: 'buffer', count: this.index + 1 };
     this.index++;
     this.utterance.output.audio({ ...this.utterance.base, ...extra, payload: Buffer.alloc(0), audio: this.audio, parts });
