@@ -37,7 +37,7 @@ export class NodeRedHost {
     private readonly userDir: string,
   ) {}
 
-  static async start(tuning: Record<string, number>): Promise<NodeRedHost> {
+  static async start(tuning: Record<string, unknown>): Promise<NodeRedHost> {
     const userDir = mkdtempSync(join(tmpdir(), 'dashscope-bench-'));
     mkdirSync(join(userDir, 'node_modules'));
     symlinkSync(ROOT, join(userDir, 'node_modules', 'node-red-contrib-dashscope-tts'), 'dir');

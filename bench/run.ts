@@ -47,8 +47,14 @@ Object.assign(process.env, BENCH_ALSA_ENV);
 
 async function main(): Promise<void> {
   if (!(globalThis as { gc?: unknown }).gc) console.warn('run with --expose-gc (npm run bench does) for the soak figures');
-  // The client-side start limit guards a real account's 3 starts/s; the simulator has no quota.
-  const host = await NodeRedHost.start({ taskStartsPerSecond: 0, cosyvoiceIdleMs: IDLE_MS, qwenIdleMs: IDLE_MS });
+  // The client-side limits guard a real account's quotas (3 CosyVoice starts/s, Qwen sessions per
+  // minute per model); the simulator has none, and a soak opens a Qwen session per utterance.
+  const host = await NodeRedHost.start({
+    taskStartsPerSecond: 0,
+    qwenRequestsPerMinute: { 'qwen3-tts-flash-realtime': 1_000_000 },
+    cosyvoiceIdleMs: IDLE_MS,
+    qwenIdleMs: IDLE_MS,
+  });
   const results: Results = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
     command: `npm run bench${quick ? ' -- --quick' : ''}`,

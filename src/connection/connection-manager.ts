@@ -12,9 +12,12 @@ import { qwenRealtimeUrl } from '../dashscope/endpoints';
 import { DashScopeError } from '../dashscope/errors';
 import { QwenRealtimeSession, sessionUpdatePayload, type QwenSessionSettings } from '../dashscope/qwen-realtime';
 import { openSocket } from '../dashscope/socket';
-import { DEFAULT_BACKOFF, THROTTLE_BACKOFF, type BackoffPolicy } from './backoff';
-import { ConnectGate } from './connect-gate';
-import { RateLimiter } from './rate-limiter';
+import { accountId, DEFAULT_QUOTA, holdAccount, type AccountHold } from './account-limits';
+import { DEFAULT_RECONNECT, THROTTLE_BACKOFF, type BackoffPolicy, type ReconnectPolicy } from './backoff';
+import { ConnectGate, type AttemptMode } from './connect-gate';
+import { QwenSpares } from './qwen-spares';
+import type { QueuedWork, RateLimiter } from './rate-limiter';
+import { KEEP_WARM_WINDOW_MS, UseWindow } from './use-window';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'retrying' | 'auth-failed' | 'closed';
 
@@ -27,16 +30,25 @@ export interface ManagerUser {
 export interface ManagerOptions {
   endpoints: Endpoints;
   credentials: Credentials;
-  /** Keep a CosyVoice socket open and renewed, so the first utterance pays no handshake. */
+  /** Keep a CosyVoice socket open and renewed, and (while in use) a task started ahead of the text. */
   keepWarm: boolean;
   connectTimeoutMs?: number;
-  backoff?: BackoffPolicy;
-  /** Task starts allowed per rolling second (the service allows 3 per account). */
+  /** How failed connection attempts are retried, and how long an utterance waits (see backoff.ts). */
+  reconnect?: Partial<ReconnectPolicy>;
+  /** CosyVoice task starts per second for the whole account (the service allows 3; 0 = no limit). */
   taskStartsPerSecond?: number;
+  /** Qwen sessions per minute by model, for an account with a raised quota. */
+  qwenRequestsPerMinute?: Readonly<Record<string, number>>;
+  /** The length of the Qwen rate window (a minute; tests shorten it). */
+  qwenRateWindowMs?: number;
+  /** This Node-RED's share of the account's rate limits, in percent (1–100). */
+  limitShare?: number;
   /** An idle CosyVoice socket is renewed (keepWarm) or closed this long after its last task; the service closes at 60 s. */
   cosyvoiceIdleMs?: number;
-  /** An idle Qwen session is closed after this long unless keepWarm. */
+  /** A parked Qwen session is ended (session.finish) after this long unused. */
   qwenIdleMs?: number;
+  /** After session.finish, how long the service has to close the socket before we do. */
+  qwenFinishGraceMs?: number;
   /** Idle CosyVoice sockets kept at most. */
   maxIdleCosyVoice?: number;
   /**
@@ -44,6 +56,8 @@ export interface ManagerOptions {
    * service's 23 s limit for a task without instructions.
    */
   armedTaskMs?: number;
+  /** keepWarm: tasks are started ahead only within this long of the last utterance (or deploy). */
+  keepWarmWindowMs?: number;
   cosyvoiceLimits?: Partial<CosyVoiceLimits>;
   /** Pauses before an utterance refused for the account's rate (Throttling) is tried again. */
   throttleBackoff?: BackoffPolicy;
@@ -55,11 +69,15 @@ export interface ManagerStats {
   reused: number;
   failed: number;
   renewed: number;
+  /** CosyVoice tasks started ahead of the text (keepWarm). */
+  armed: number;
   /** Utterances that found a CosyVoice task already started for them. */
   armedUsed: number;
   /** A CosyVoice task is started and waiting for the next utterance's text. */
   armedReady: boolean;
-  /** Task starts that had to wait for the client-side rate limit. */
+  /** keepWarm: within the window of use, when tasks are started ahead. */
+  inUse: boolean;
+  /** Task starts and Qwen sessions of this manager that had to wait for the account's rate limit. */
   throttled: number;
   open: number;
   idle: number;
@@ -79,6 +97,11 @@ export interface QwenLease {
   release(): void;
   /** Closes the session: its state is unknown (e.g. a response was cancelled mid-way). */
   discard(): void;
+  /**
+   * Ends the session politely and for good: session.finish, then the service closes the socket
+   * (or we do after a short grace). Its remaining events still reach the session's listener.
+   */
+  retire(): void;
 }
 
 interface ArmedTask {
@@ -88,6 +111,12 @@ interface ArmedTask {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** A handshake bounded by an utterance's deadline still gets at least this long. */
+const MIN_HANDSHAKE_MS = 1000;
+
+/** docs/protocol.md "Qwen: ending a session": the grace after session.finish before we close. */
+const QWEN_FINISH_GRACE_MS = 2000;
+
 function qwenKey(model: string, settings: QwenSessionSettings): string {
   const payload = sessionUpdatePayload(settings);
   return `${model}\n${JSON.stringify(Object.keys(payload).sort().map((k) => [k, payload[k]]))}`;
@@ -95,40 +124,53 @@ function qwenKey(model: string, settings: QwenSessionSettings): string {
 
 /**
  * One per tts-config node: the only place sockets are opened. Synthesis nodes borrow a CosyVoice
- * socket or a Qwen session, use it for an utterance and give it back warm for the next.
+ * socket or a Qwen session, use it for an utterance and give it back warm for the next. The rate
+ * limits are the account's, shared with every other manager of the same key (account-limits.ts).
  */
 export class ConnectionManager {
   private readonly users = new Map<string, ManagerUser>();
   private readonly gate: ConnectGate;
-  private readonly limiter: RateLimiter;
+  private readonly account: AccountHold;
   private readonly idleCosy: CosyVoiceConnection[] = [];
-  private readonly idleQwen = new Map<string, QwenRealtimeSession[]>();
+  private readonly qwenSpares: QwenSpares;
   private readonly sockets = new Set<CosyVoiceConnection | QwenRealtimeSession>();
-  private readonly idleTimers = new Map<CosyVoiceConnection | QwenRealtimeSession, NodeJS.Timeout>();
+  private readonly idleTimers = new Map<CosyVoiceConnection, NodeJS.Timeout>();
+  /** This manager's work waiting for the account's rate budget: cancelled on close. */
+  private readonly queued = new Set<QueuedWork>();
+  private readonly slotWaiters = new Set<(err: DashScopeError) => void>();
+  /** Qwen settings keys with a spare session being opened: one at a time. */
+  private readonly prewarmingQwen = new Set<string>();
+  /** Leases that carry an utterance (not a warm socket or a task started ahead). */
+  private readonly utteranceLeases = new WeakSet<CosyVoiceLease>();
   private readonly limits: CosyVoiceLimits;
-  private warming: Promise<void> | undefined;
-  private rewarmTimer: NodeJS.Timeout | undefined;
+  private readonly window: UseWindow;
+  private warming = false;
   private currentState: ConnectionState = 'idle';
   private lastError: DashScopeError | undefined;
   private closed = false;
-  private counts = { opened: 0, reused: 0, failed: 0, renewed: 0, armedUsed: 0 };
+  private counts = { opened: 0, reused: 0, failed: 0, renewed: 0, armed: 0, armedUsed: 0, throttled: 0 };
   private armed: ArmedTask | undefined;
   private arming = false;
   private readonly armedTaskMs: number;
   private readonly connectTimeoutMs: number;
   private readonly cosyvoiceIdleMs: number;
-  private readonly qwenIdleMs: number;
   private readonly maxIdleCosyVoice: number;
 
   constructor(private readonly options: ManagerOptions) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.cosyvoiceIdleMs = options.cosyvoiceIdleMs ?? 45_000;
-    this.qwenIdleMs = options.qwenIdleMs ?? 60_000;
     this.maxIdleCosyVoice = options.maxIdleCosyVoice ?? 2;
     this.armedTaskMs = options.armedTaskMs ?? 15_000;
     this.limits = { ...COSYVOICE_LIMITS, ...options.cosyvoiceLimits };
-    this.limiter = new RateLimiter(options.taskStartsPerSecond ?? 3);
-    this.gate = new ConnectGate(options.backoff ?? DEFAULT_BACKOFF, options.random, (err) => {
+    this.qwenSpares = new QwenSpares(options.qwenIdleMs ?? 60_000, options.qwenFinishGraceMs ?? QWEN_FINISH_GRACE_MS);
+    this.window = new UseWindow(options.keepWarmWindowMs ?? KEEP_WARM_WINDOW_MS, () => this.onWindowEnd());
+    this.account = holdAccount(accountId(options.credentials.apiKey, options.endpoints.httpBase), {
+      taskStartsPerSecond: options.taskStartsPerSecond ?? DEFAULT_QUOTA.taskStartsPerSecond,
+      qwenRequestsPerMinute: options.qwenRequestsPerMinute ?? DEFAULT_QUOTA.qwenRequestsPerMinute,
+      qwenWindowMs: options.qwenRateWindowMs ?? DEFAULT_QUOTA.qwenWindowMs,
+      limitShare: options.limitShare ?? DEFAULT_QUOTA.limitShare,
+    });
+    this.gate = new ConnectGate({ ...DEFAULT_RECONNECT, ...options.reconnect }, options.random, (err) => {
       this.counts.failed++;
       this.setState(err.isAuthFailure ? 'auth-failed' : 'retrying', err);
     });
@@ -147,21 +189,29 @@ export class ConnectionManager {
     return this.options.throttleBackoff ?? THROTTLE_BACKOFF;
   }
 
-  /** Delays the connect gate has waited (backoff), for diagnostics and tests. */
+  /** Delays the connect gate has imposed (backoff), for diagnostics and tests. */
   get backoffWaits(): readonly number[] {
     return this.gate.waits;
   }
 
   stats(): ManagerStats {
-    let idle = this.idleCosy.length;
-    for (const list of this.idleQwen.values()) idle += list.length;
-    return { ...this.counts, armedReady: this.armed?.task.started === true, throttled: this.limiter.queuedTotal, open: this.sockets.size, idle };
+    return {
+      ...this.counts,
+      armedReady: this.armed?.task.started === true,
+      inUse: this.options.keepWarm && this.window.active,
+      open: this.sockets.size,
+      idle: this.idleCosy.length + this.qwenSpares.size,
+    };
   }
 
   register(user: ManagerUser, options: { prewarmCosyVoice?: boolean } = {}): void {
     this.users.set(user.id, user);
     user.onConnectionState?.(this.currentState, this.lastError);
-    if (options.prewarmCosyVoice && this.options.keepWarm) this.prewarmCosyVoice();
+    if (options.prewarmCosyVoice && this.options.keepWarm) {
+      // A deploy is use: the first utterance after it finds a task started.
+      this.window.touch();
+      this.prewarmCosyVoice();
+    }
   }
 
   /** A user leaves; when the last one leaves because it was removed, idle sockets go too. */
@@ -177,40 +227,60 @@ export class ConnectionManager {
 
   // ---- CosyVoice -------------------------------------------------------------------------
 
+  /** A socket for an utterance: an idle one, else a new one (waiting out an outage up to the deadline). */
   async acquireCosyVoice(): Promise<CosyVoiceLease> {
-    const idle = this.takeIdleCosyVoice();
-    // keepWarm means a spare is always ready: for the next utterance and for one that interrupts this one.
-    if (idle && this.options.keepWarm && this.users.size > 0) this.prewarmCosyVoice();
-    return this.cosyvoiceLease(idle ?? (await this.openCosyVoice()));
+    if (this.options.keepWarm) this.window.touch();
+    const lease = this.idleLease() ?? this.cosyvoiceLease(await this.openCosyVoice('waiting'));
+    this.utteranceLeases.add(lease);
+    return lease;
+  }
+
+  /**
+   * The fallback voice asks whether the service is back: one attempt (a socket parked already says
+   * nothing about now), the new socket parked if it works. Its success is what returns the nodes
+   * to the service ('connected').
+   */
+  async probeCosyVoice(): Promise<void> {
+    this.parkCosyVoice(await this.openCosyVoice('probe'));
   }
 
   /** Opens a CosyVoice socket now (and keeps one renewed) so the first utterance finds it ready. */
   prewarmCosyVoice(): void {
     if (this.closed || this.warming || this.idleCosy.length > 0 || this.gate.authFailed) return;
-    this.warming = this.openCosyVoice()
-      .then((connection) => this.parkCosyVoice(connection))
-      .catch(() => this.scheduleRewarm())
-      .finally(() => {
-        this.warming = undefined;
-      });
+    this.warming = true;
+    this.openCosyVoice('background').then(
+      (connection) => {
+        this.warming = false;
+        this.parkCosyVoice(connection);
+      },
+      (err: unknown) => {
+        this.warming = false;
+        // A failure that may pass is tried again after the gate's backoff (growing up to its idle
+        // maximum, docs/protocol.md "Reconnecting"); anything else (closed, a wrong key, a refusal
+        // that would repeat) stops warming: the next utterance reports it.
+        if (err instanceof DashScopeError && err.retryable && this.wantsWarmSocket()) this.prewarmCosyVoice();
+      },
+    );
   }
 
   /**
    * keepWarm: starts a task with these parameters now, so that the next utterance's first text
    * goes straight to synthesis instead of waiting a round trip for task-started. A started task
    * cannot wait for text longer than 23 s, and one that never got text cannot be finished
-   * cleanly, so it is abandoned with its socket and replaced every `armedTaskMs`.
+   * cleanly, so it is abandoned with its socket and replaced every `armedTaskMs` — only while the
+   * node is in use (UseWindow), never for an idle node.
    */
   armCosyVoice(params: CosyVoiceTaskParams): void {
-    if (!this.options.keepWarm || this.closed || this.arming || this.gate.authFailed || this.users.size === 0) return;
+    if (!this.options.keepWarm || this.closed || this.arming || this.gate.authFailed || this.users.size === 0 || !this.window.active) return;
     const key = JSON.stringify(params);
     if (this.armed?.key === key && !this.armed.task.finished) return;
     this.disarm();
     this.arming = true;
-    this.acquireCosyVoice().then(
+    const idle = this.idleLease();
+    (idle ? Promise.resolve(idle) : this.openCosyVoice('background').then((c) => this.cosyvoiceLease(c))).then(
       (lease) => {
         this.arming = false;
-        if (this.closed || this.armed) {
+        if (this.closed || this.armed || !this.window.active) {
           lease.release();
           return;
         }
@@ -229,6 +299,7 @@ export class ConnectionManager {
             armed.timer.unref?.();
           },
         });
+        this.counts.armed++;
         armed = { key, lease, task, timer: undefined };
         this.armed = armed;
       },
@@ -245,7 +316,32 @@ export class ConnectionManager {
     clearTimeout(armed.timer);
     this.armed = undefined;
     this.counts.armedUsed++;
+    this.window.touch();
+    this.utteranceLeases.add(armed.lease);
     return { lease: armed.lease, task: armed.task };
+  }
+
+  /** An idle socket, leased, if there is one (no await: the warm path stays synchronous). */
+  private idleLease(): CosyVoiceLease | undefined {
+    const idle = this.takeIdleCosyVoice();
+    if (!idle) return undefined;
+    // keepWarm means a spare is always ready: for the next utterance and for one that interrupts this one.
+    if (this.wantsWarmSocket()) this.prewarmCosyVoice();
+    return this.cosyvoiceLease(idle);
+  }
+
+  private wantsWarmSocket(): boolean {
+    return this.options.keepWarm && this.users.size > 0 && !this.closed;
+  }
+
+  /** The window of use ended: no task waits ahead any more, and one idle socket is enough. */
+  private onWindowEnd(): void {
+    this.disarm();
+    while (this.idleCosy.length > 1) {
+      const extra = this.idleCosy.shift() as CosyVoiceConnection;
+      this.clearIdleTimer(extra);
+      extra.close();
+    }
   }
 
   private disarm(): void {
@@ -270,10 +366,11 @@ export class ConnectionManager {
     return undefined;
   }
 
-  private async openCosyVoice(): Promise<CosyVoiceConnection> {
+  private async openCosyVoice(mode: AttemptMode): Promise<CosyVoiceConnection> {
     this.setState(this.currentState === 'connected' ? 'connected' : 'connecting');
-    const ws = await this.gate.attempt(() =>
-      openSocket(this.options.endpoints.cosyvoiceWs, this.options.credentials, { connectTimeoutMs: this.connectTimeoutMs }),
+    const ws = await this.gate.attempt(
+      (budget) => openSocket(this.options.endpoints.cosyvoiceWs, this.options.credentials, { connectTimeoutMs: this.handshakeMs(budget) }),
+      mode,
     );
     if (this.closed) {
       ws.terminate();
@@ -287,32 +384,50 @@ export class ConnectionManager {
     return connection;
   }
 
+  /** The connect timeout, shortened so an utterance's wait ends near its deadline. */
+  private handshakeMs(budget: number | undefined): number {
+    return budget === undefined ? this.connectTimeoutMs : Math.min(this.connectTimeoutMs, Math.max(budget, MIN_HANDSHAKE_MS));
+  }
+
   private cosyvoiceLease(connection: CosyVoiceConnection): CosyVoiceLease {
     let released = false;
-    return {
+    const lease: CosyVoiceLease = {
       connection,
       runTask: (params, handlers) => {
         const task = connection.runTask(params, handlers, false);
-        this.limiter.schedule(() => {
+        this.startWhenAllowed(this.account.cosyvoice, (at) => {
           if (!task.finished && connection.isOpen) task.start();
+          else this.account.cosyvoice.refund(at); // never sent: the slot is someone else's
         });
         return task;
       },
       release: () => {
         if (released) return;
         released = true;
+        // The window of use runs from the end of an utterance (a stream may last longer than the window).
+        if (this.utteranceLeases.delete(lease) && this.options.keepWarm) this.window.touch();
         if (connection.reusable && !this.closed) this.parkCosyVoice(connection);
         else connection.close();
       },
     };
+    return lease;
+  }
+
+  /** Runs `work` within the account's budget; work still waiting when this manager closes is dropped. */
+  private startWhenAllowed(limiter: RateLimiter, work: (at: number) => void): void {
+    let ticket: QueuedWork | undefined;
+    ticket = limiter.schedule((at) => {
+      if (ticket) this.queued.delete(ticket);
+      work(at);
+    });
+    if (ticket) {
+      this.counts.throttled++;
+      this.queued.add(ticket);
+    }
   }
 
   private parkCosyVoice(connection: CosyVoiceConnection): void {
-    if (this.closed || !connection.reusable) {
-      connection.close();
-      return;
-    }
-    if (this.idleCosy.length >= this.maxIdleCosyVoice) {
+    if (this.closed || !connection.reusable || this.idleCosy.length >= this.maxIdleCosyVoice) {
       connection.close();
       return;
     }
@@ -321,69 +436,81 @@ export class ConnectionManager {
     this.setIdleTimer(connection, Math.max(0, this.cosyvoiceIdleMs - age), () => this.renewCosyVoice(connection));
   }
 
-  /** Before the service's 60 s idle close: replace the socket (keepWarm) or just close it. */
+  /**
+   * Before the service's 60 s idle close: replace the socket (keepWarm) or just close it. The
+   * replacement opens once the old socket has closed, so an idle node never holds two.
+   */
   private renewCosyVoice(connection: CosyVoiceConnection): void {
     const index = this.idleCosy.indexOf(connection);
     if (index >= 0) this.idleCosy.splice(index, 1);
-    connection.close();
-    if (this.options.keepWarm && this.users.size > 0 && this.idleCosy.length === 0) {
+    connection.onClose(() => {
+      if (!this.wantsWarmSocket() || this.idleCosy.length > 0) return;
       this.counts.renewed++;
       this.prewarmCosyVoice();
-    }
-  }
-
-  /** A warm socket that could not be replaced is tried again later, as long as anyone needs it. */
-  private scheduleRewarm(): void {
-    if (this.closed || this.gate.authFailed || !this.options.keepWarm || this.users.size === 0 || this.rewarmTimer) return;
-    const delay = Math.max(1000, (this.options.backoff ?? DEFAULT_BACKOFF).maxMs);
-    this.rewarmTimer = setTimeout(() => {
-      this.rewarmTimer = undefined;
-      this.prewarmCosyVoice();
-    }, delay);
-    this.rewarmTimer.unref?.();
+    });
+    connection.close();
   }
 
   // ---- Qwen ------------------------------------------------------------------------------
 
-  /** A session with exactly these settings: an idle one if there is one, else a new one. */
+  /** A session with exactly these settings: a parked one if there is one, else a new one. */
   async acquireQwen(model: string, settings: QwenSessionSettings): Promise<QwenLease> {
     const key = qwenKey(model, settings);
-    const session = this.takeIdleQwen(key) ?? (await this.openQwen(model, settings));
+    const session = this.takeSpareQwen(key) ?? (await this.openQwen(model, settings, 'waiting'));
     return this.qwenLease(key, session);
   }
 
+  /** Opens a session for these settings ahead of the utterance and parks it (at most one per settings). */
   prewarmQwen(model: string, settings: QwenSessionSettings): void {
     const key = qwenKey(model, settings);
-    if (this.closed || (this.idleQwen.get(key)?.length ?? 0) > 0 || this.gate.authFailed) return;
-    this.openQwen(model, settings)
-      .then((session) => this.parkQwen(key, session))
-      .catch(() => undefined); // state and counters already tell the users
+    if (this.closed || this.qwenSpares.has(key) || this.prewarmingQwen.has(key) || this.gate.authFailed) return;
+    this.prewarmingQwen.add(key);
+    this.openQwen(model, settings, 'background').then(
+      (session) => {
+        this.prewarmingQwen.delete(key);
+        // A spare parked meanwhile (by a release) is enough: each session costs a request of the model's budget.
+        if (this.qwenSpares.has(key)) this.qwenSpares.retire(session);
+        else this.parkQwen(key, session);
+      },
+      () => {
+        this.prewarmingQwen.delete(key); // state and counters already tell the users
+      },
+    );
   }
 
-  private takeIdleQwen(key: string): QwenRealtimeSession | undefined {
-    const list = this.idleQwen.get(key);
-    while (list && list.length > 0) {
-      const session = list.pop() as QwenRealtimeSession;
-      this.clearIdleTimer(session);
-      if (list.length === 0) this.idleQwen.delete(key);
-      if (session.isOpen && !session.responding) {
-        this.counts.reused++;
-        return session;
-      }
-      session.close();
-    }
-    return undefined;
+  /**
+   * The fallback voice asks whether the service is back: one attempt, the session parked if it
+   * works. A parked spare answers without a new session: each one costs a request of the model's
+   * per-minute budget.
+   */
+  async probeQwen(model: string, settings: QwenSessionSettings): Promise<void> {
+    const key = qwenKey(model, settings);
+    if (this.qwenSpares.has(key)) return;
+    this.parkQwen(key, await this.openQwen(model, settings, 'probe'));
   }
 
-  private async openQwen(model: string, settings: QwenSessionSettings): Promise<QwenRealtimeSession> {
+  private takeSpareQwen(key: string): QwenRealtimeSession | undefined {
+    const session = this.qwenSpares.take(key);
+    if (session) this.counts.reused++;
+    return session;
+  }
+
+  private async openQwen(model: string, settings: QwenSessionSettings, mode: AttemptMode): Promise<QwenRealtimeSession> {
     this.setState(this.currentState === 'connected' ? 'connected' : 'connecting');
     const url = qwenRealtimeUrl(this.options.endpoints, model);
-    const session = await this.gate.attempt(() =>
-      QwenRealtimeSession.open(url, model, this.options.credentials, settings, {
-        connectTimeoutMs: this.connectTimeoutMs,
-        setupTimeoutMs: this.connectTimeoutMs,
-      }),
-    );
+    const limiter = this.account.qwen(model);
+    const session = await this.gate.attempt(async (budget) => {
+      // One session is one request against the model's per-minute limit (docs/protocol.md "Rate limits").
+      const at = await this.qwenSlot(limiter);
+      const timeout = this.handshakeMs(budget);
+      try {
+        return await QwenRealtimeSession.open(url, model, this.options.credentials, settings, { connectTimeoutMs: timeout, setupTimeoutMs: timeout });
+      } catch (err) {
+        // A connection that never reached the service was no request.
+        if (err instanceof DashScopeError && err.origin === 'network') limiter.refund(at);
+        throw err;
+      }
+    }, mode);
     if (this.closed) {
       session.terminate();
       throw closedManager();
@@ -395,22 +522,45 @@ export class ConnectionManager {
     return session;
   }
 
+  /** Resolves with the slot's time once the model's budget allows another session. */
+  private qwenSlot(limiter: RateLimiter): Promise<number> {
+    if (this.closed) return Promise.reject(closedManager());
+    return new Promise((resolve, reject) => {
+      const drop = (err: DashScopeError): void => reject(err);
+      this.slotWaiters.add(drop);
+      this.startWhenAllowed(limiter, (at) => {
+        this.slotWaiters.delete(drop);
+        resolve(at);
+      });
+    });
+  }
+
   private qwenLease(key: string, session: QwenRealtimeSession): QwenLease {
     let released = false;
+    const end = (): boolean => {
+      if (released) return false;
+      released = true;
+      session.listener = undefined;
+      return true;
+    };
     return {
       session,
       release: () => {
-        if (released) return;
-        released = true;
-        session.listener = undefined;
+        if (!end()) return;
         if (session.isOpen && !session.responding && !this.closed) this.parkQwen(key, session);
+        // Finished by its user: the service closes it after draining, or the grace does.
+        else if (this.sockets.has(session) && !session.isOpen && !this.closed) this.qwenSpares.retire(session);
         else session.close();
       },
       discard: () => {
+        if (!end()) return;
+        session.close();
+      },
+      retire: () => {
         if (released) return;
         released = true;
-        session.listener = undefined;
-        session.close();
+        if (this.closed) session.close();
+        else this.qwenSpares.retire(session);
       },
     };
   }
@@ -420,55 +570,40 @@ export class ConnectionManager {
       session.close();
       return;
     }
-    const list = this.idleQwen.get(key) ?? [];
-    list.push(session);
-    this.idleQwen.set(key, list);
-    if (!this.options.keepWarm) {
-      this.setIdleTimer(session, this.qwenIdleMs, () => {
-        const current = this.idleQwen.get(key);
-        const i = current?.indexOf(session) ?? -1;
-        if (current && i >= 0) current.splice(i, 1);
-        if (current?.length === 0) this.idleQwen.delete(key);
-        session.close();
-      });
-    }
+    this.qwenSpares.park(key, session);
   }
 
   // ---- shared ----------------------------------------------------------------------------
 
-  private setIdleTimer(socket: CosyVoiceConnection | QwenRealtimeSession, ms: number, fire: () => void): void {
-    this.clearIdleTimer(socket);
+  private setIdleTimer(connection: CosyVoiceConnection, ms: number, fire: () => void): void {
+    this.clearIdleTimer(connection);
     const timer = setTimeout(() => {
-      this.idleTimers.delete(socket);
+      this.idleTimers.delete(connection);
       fire();
     }, ms);
     timer.unref?.();
-    this.idleTimers.set(socket, timer);
+    this.idleTimers.set(connection, timer);
   }
 
-  private clearIdleTimer(socket: CosyVoiceConnection | QwenRealtimeSession): void {
-    const timer = this.idleTimers.get(socket);
+  private clearIdleTimer(connection: CosyVoiceConnection): void {
+    const timer = this.idleTimers.get(connection);
     if (timer) clearTimeout(timer);
-    this.idleTimers.delete(socket);
+    this.idleTimers.delete(connection);
   }
 
   /** A socket closed (by us, the service or the network): it leaves every list. */
   private forget(socket: CosyVoiceConnection | QwenRealtimeSession): void {
     this.sockets.delete(socket);
-    this.clearIdleTimer(socket);
     if (socket instanceof CosyVoiceConnection) {
+      this.clearIdleTimer(socket);
       const i = this.idleCosy.indexOf(socket);
       if (i >= 0) {
         this.idleCosy.splice(i, 1);
         // The service closed a warm socket (its idle limit, a network drop): bring one back.
-        if (this.options.keepWarm && this.users.size > 0 && !this.closed) this.prewarmCosyVoice();
+        if (this.wantsWarmSocket()) this.prewarmCosyVoice();
       }
     } else {
-      for (const [key, list] of this.idleQwen) {
-        const i = list.indexOf(socket);
-        if (i >= 0) list.splice(i, 1);
-        if (list.length === 0) this.idleQwen.delete(key);
-      }
+      this.qwenSpares.forget(socket);
     }
     if (this.sockets.size === 0 && this.currentState === 'connected') this.setState('idle');
   }
@@ -478,8 +613,7 @@ export class ConnectionManager {
       this.clearIdleTimer(connection);
       connection.close();
     }
-    for (const list of this.idleQwen.values()) for (const session of list.splice(0)) session.close();
-    this.idleQwen.clear();
+    for (const session of this.qwenSpares.drain()) this.qwenSpares.retire(session);
   }
 
   private setState(state: ConnectionState, error?: DashScopeError): void {
@@ -498,12 +632,16 @@ export class ConnectionManager {
     this.disarm();
     this.closed = true;
     this.gate.close();
-    this.limiter.close();
-    clearTimeout(this.rewarmTimer);
+    this.window.close();
+    for (const ticket of this.queued) ticket.cancel();
+    this.queued.clear();
+    for (const drop of this.slotWaiters) drop(closedManager());
+    this.slotWaiters.clear();
+    this.account.release();
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
     this.idleCosy.length = 0;
-    this.idleQwen.clear();
+    this.qwenSpares.clearTimers();
     const closing = [...this.sockets].map(
       (socket) =>
         new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 import raw from './catalog.json';
 import type { AudioFormat } from './cosyvoice';
+import type { Region } from './endpoints';
 
 /** Typed view of the protocol catalog (shared/protocol/catalog.json, shipped with the package). */
 export interface ModelInfo {
@@ -96,4 +97,30 @@ export function systemVoicesFor(model: string): VoiceInfo[] {
 
 export function isSystemVoiceOf(model: string, voice: string): boolean {
   return systemVoicesFor(model).some((v) => v.voice === voice);
+}
+
+/** The catalog names regions by their Alibaba Cloud ids; the tts-config node by their city. */
+const REGION_IDS: Readonly<Record<Exclude<Region, 'custom'>, string>> = {
+  beijing: 'cn-beijing',
+  singapore: 'ap-southeast-1',
+};
+
+/** The public regions (as the tts-config node names them) where the catalog lists the model; [] for an unknown model. */
+export function regionsOffering(model: string): Exclude<Region, 'custom'>[] {
+  const listed = BY_ID.get(model)?.regions ?? [];
+  return (Object.keys(REGION_IDS) as Exclude<Region, 'custom'>[]).filter((r) => listed.includes(REGION_IDS[r]));
+}
+
+/**
+ * A deploy-time warning for a model the catalog does not list in the configured region, naming
+ * the regions that have it. Only a warning: the catalog is a snapshot and the service decides
+ * (docs/protocol.md "Endpoints and regions"). None for a custom endpoint (its region is unknown)
+ * or for a model the catalog does not know (the node's settings check reports that).
+ */
+export function regionWarning(model: string, region: Region): string | undefined {
+  if (region === 'custom') return undefined;
+  const offered = regionsOffering(model);
+  if (!BY_ID.has(model) || offered.includes(region)) return undefined;
+  const where = offered.length > 0 ? `only in ${offered.join(', ')}` : 'in no public region';
+  return `${model} is offered ${where}, not in ${region} (per the model catalog): the service will probably refuse it; pick another model or a tts-config for ${offered[0] ?? 'another region'}`;
 }

@@ -2,7 +2,7 @@ import type WebSocket from 'ws';
 import { closedError, DashScopeError, serviceError, timeoutError } from './errors';
 import { newTaskId } from './ids';
 import { parseJsonFrame } from './socket';
-import { billedLength, splitByBilledLength } from './text';
+import { billedLength, isBlank, splitByBilledLength } from './text';
 
 export type AudioFormat = 'pcm' | 'wav' | 'mp3' | 'opus';
 
@@ -51,6 +51,11 @@ export interface TaskHandlers {
   onFinished(result: TaskResult): void;
   onFailed(err: DashScopeError): void;
   onStarted?(): void;
+  /**
+   * A sentence's audio begins (sentence-begin); `firstOfTask` for the task's first. Whether a
+   * wav/mp3 header may lead a later one is not documented: docs/protocol.md "CosyVoice: audio containers".
+   */
+  onSentenceBegin?(firstOfTask: boolean): void;
   onSentenceEnd?(sentence: SentenceResult): void;
 }
 
@@ -64,8 +69,9 @@ export interface CosyVoiceLimits {
   /** After finish-task, the longest silence from the server before the task is given up. */
   finishTimeoutMs: number;
   /**
-   * The service fails a task after 23 s without an instruction. A task that has received no text
-   * for this long is finished by the client (onIdleFinish tells its owner) so that never happens.
+   * The service fails a task 23 s after the client's last instruction, however much audio it is
+   * still sending. A task the client has sent nothing for this long is finished by the client
+   * (onIdleFinish tells its owner) so that never happens.
    */
   idleFinishMs: number;
 }
@@ -118,6 +124,16 @@ function finishTaskMessage(taskId: string): string {
   return JSON.stringify({ header: { action: 'finish-task', task_id: taskId, streaming: 'duplex' }, payload: { input: {} } });
 }
 
+/**
+ * The continue-task texts for one piece of text. A piece the per-message cut left blank (only a
+ * whitespace run longer than a whole message can give one) is dropped: the cut before it fell
+ * after a break character, so no words run together (docs/protocol.md "CosyVoice: text messages").
+ */
+function messagePieces(text: string, maxBilled: number): string[] {
+  const pieces = splitByBilledLength(text, maxBilled);
+  return pieces.length === 1 ? pieces : pieces.filter((p) => !isBlank(p));
+}
+
 function readWords(raw: unknown): WordTimestamp[] {
   if (!Array.isArray(raw)) return [];
   return raw.map((w: Record<string, unknown>) => ({
@@ -139,12 +155,24 @@ export class CosyVoiceTask {
   private pending: string[] = [];
   private finishRequested = false;
   private billedSoFar = 0;
+  private sentencesBegun = 0;
   private messagesSent = 0;
   private audioBytes = 0;
   private characters = 0;
   private readonly sentences = new Map<number, SentenceResult>();
   private watchdog: NodeJS.Timeout | undefined;
-  private lastActivity = Date.now();
+  /**
+   * When the client last sent this task an instruction: the only clock the service's 23 s limit
+   * counts (docs/protocol.md "CosyVoice: timeouts"). Server events never reset it.
+   */
+  private lastSent = Date.now();
+  /** When the service last sent an event for this task: after finish-task, silence means it is gone. */
+  private lastHeard = Date.now();
+  /**
+   * Whitespace not sent yet: a blank continue-task may fail the task (docs/protocol.md "CosyVoice:
+   * text messages"), so it goes out in front of the next text that is not blank, or not at all.
+   */
+  private heldBlank = '';
   /** Called when the client finished the task itself because no text came for idleFinishMs. */
   onIdleFinish: (() => void) | undefined;
 
@@ -176,10 +204,14 @@ export class CosyVoiceTask {
   /** Sends run-task; called by the connection (possibly later, when a rate limiter allows it). */
   start(): void {
     this.connection.send(runTaskMessage(this.id, this.params));
+    this.lastSent = Date.now();
     this.arm(this.limits.startTimeoutMs);
   }
 
-  /** Appends text to the task. Splits anything over the per-message limit. */
+  /**
+   * Appends text to the task. Splits anything over the per-message limit; whitespace alone waits
+   * for the next text (see heldBlank).
+   */
   sendText(text: string): void {
     if (this.finishRequested || this.state === 'done') throw new Error('cannot add text to a task that is finishing');
     if (text.length === 0) return;
@@ -187,18 +219,24 @@ export class CosyVoiceTask {
     if (this.billedSoFar + weight > this.limits.maxCharsPerTask) {
       throw new RangeError(`a task takes at most ${this.limits.maxCharsPerTask} characters`);
     }
-    this.billedSoFar += weight;
-    const pieces = this.params.enableSsml ? [text] : splitByBilledLength(text, this.limits.maxCharsPerMessage);
     if (this.params.enableSsml && this.messagesSent + this.pending.length > 0) {
       throw new RangeError('an SSML task takes exactly one text message');
     }
+    this.billedSoFar += weight;
+    if (isBlank(text)) {
+      this.heldBlank += text;
+      return;
+    }
+    const whole = this.heldBlank.length > 0 ? this.heldBlank + text : text;
+    this.heldBlank = '';
+    const pieces = this.params.enableSsml ? [whole] : messagePieces(whole, this.limits.maxCharsPerMessage);
     if (this.state === 'starting') {
       this.pending.push(...pieces);
       return;
     }
     for (const piece of pieces) this.connection.send(continueTaskMessage(this.id, piece));
     this.messagesSent += pieces.length;
-    this.lastActivity = Date.now();
+    this.lastSent = Date.now();
   }
 
   /** No more text: the service synthesizes its buffered tail and ends with task-finished. */
@@ -215,8 +253,9 @@ export class CosyVoiceTask {
 
   private sendFinish(): void {
     this.state = 'finishing';
+    this.heldBlank = ''; // trailing whitespace: nothing to say (docs/protocol.md "CosyVoice: text messages")
     this.connection.send(finishTaskMessage(this.id));
-    this.lastActivity = Date.now();
+    this.lastSent = this.lastHeard = Date.now();
     this.arm(this.limits.finishTimeoutMs);
   }
 
@@ -234,14 +273,14 @@ export class CosyVoiceTask {
       return;
     }
     if (this.state === 'finishing') {
-      const silent = now - this.lastActivity;
+      const silent = now - this.lastHeard;
       if (silent >= this.limits.finishTimeoutMs) {
         this.fail(timeoutError('ResponseTimeout', `the service sent nothing for ${silent} ms after finish-task`), true);
       } else this.arm(this.limits.finishTimeoutMs - silent);
       return;
     }
     if (this.state === 'running') {
-      const idle = now - this.lastActivity;
+      const idle = now - this.lastSent;
       if (idle >= this.limits.idleFinishMs) {
         this.finish();
         this.onIdleFinish?.();
@@ -251,17 +290,21 @@ export class CosyVoiceTask {
 
   /** @internal connection → task dispatch */
   handleEvent(event: string, header: Record<string, unknown>, payload: Record<string, unknown>): void {
-    this.lastActivity = Date.now();
+    this.lastHeard = Date.now();
     switch (event) {
       case 'task-started': {
         if (this.state !== 'starting') return;
         this.state = 'running';
-        for (const piece of this.pending) this.connection.send(continueTaskMessage(this.id, piece));
-        this.messagesSent += this.pending.length;
-        this.pending = [];
+        if (this.pending.length > 0) {
+          for (const piece of this.pending) this.connection.send(continueTaskMessage(this.id, piece));
+          this.messagesSent += this.pending.length;
+          this.pending = [];
+          this.lastSent = this.lastHeard;
+        }
         this.handlers.onStarted?.();
         if (this.finishRequested) this.sendFinish();
-        else this.arm(this.limits.idleFinishMs);
+        // The service's clock started with run-task, not with task-started (docs/protocol.md "CosyVoice: timeouts").
+        else this.arm(Math.max(0, this.limits.idleFinishMs - (this.lastHeard - this.lastSent)));
         return;
       }
       case 'result-generated':
@@ -297,6 +340,7 @@ export class CosyVoiceTask {
     const output = payload.output as Record<string, unknown> | undefined;
     const usage = payload.usage as Record<string, unknown> | undefined;
     if (usage && typeof usage.characters === 'number') this.characters = usage.characters;
+    if (output?.type === 'sentence-begin') this.handlers.onSentenceBegin?.(this.sentencesBegun++ === 0);
     if (!output || output.type !== 'sentence-end') return;
     this.recordSentence(output);
   }
@@ -356,6 +400,7 @@ export class CosyVoiceTask {
   private settle(): void {
     this.state = 'done';
     this.pending = [];
+    this.heldBlank = '';
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
   }
@@ -369,6 +414,12 @@ export type ConnectionListener = (connection: CosyVoiceConnection) => void;
  */
 export class CosyVoiceConnection {
   private task: CosyVoiceTask | undefined;
+  /**
+   * The task the next binary frame belongs to: the task of the last event, or none when that
+   * event named another task id. A binary frame carries no id; it belongs to the sentence-synthesis
+   * event before it (docs/protocol.md "CosyVoice: framing").
+   */
+  private audioTask: CosyVoiceTask | undefined;
   private open = true;
   private healthy = true;
   private closeListeners: ConnectionListener[] = [];
@@ -382,7 +433,7 @@ export class CosyVoiceConnection {
     private readonly limits: CosyVoiceLimits = COSYVOICE_LIMITS,
   ) {
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    ws.on('close', (code) => this.handleSocketClose(code));
+    ws.on('close', (code, reason) => this.handleSocketClose(code, reason.toString('utf8')));
     ws.on('error', () => undefined); // 'close' always follows and carries the outcome
   }
 
@@ -404,12 +455,13 @@ export class CosyVoiceConnection {
     this.closeListeners.push(listener);
   }
 
-  private handleSocketClose(code: number): void {
+  private handleSocketClose(code: number, reason: string): void {
     if (!this.open) return;
     this.open = false;
     this.healthy = false;
     const task = this.task;
-    if (task) task.fail(closedError('task', code, 'the connection closed before the task finished', task.id), false);
+    // The code and reason say whether to try again: a rate limit may come as a close (docs/protocol.md "CosyVoice: rate limit").
+    if (task) task.fail(closedError('task', code, 'the connection closed before the task finished', task.id, reason), false);
     const listeners = this.closeListeners;
     this.closeListeners = [];
     this.idleListeners = [];
@@ -443,6 +495,7 @@ export class CosyVoiceConnection {
   taskEnded(task: CosyVoiceTask, clean: boolean): void {
     if (this.task !== task) return;
     this.task = undefined;
+    this.audioTask = undefined;
     if (!clean) this.healthy = false;
     this.idleSince = Date.now();
     if (clean && this.open) for (const l of this.idleListeners) l(this);
@@ -468,9 +521,8 @@ export class CosyVoiceConnection {
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
-    const task = this.task;
     if (isBinary) {
-      task?.handleAudio(data);
+      this.audioTask?.handleAudio(data);
       return;
     }
     const message = parseJsonFrame(data);
@@ -479,8 +531,10 @@ export class CosyVoiceConnection {
       this.protocolFailure('the service sent a malformed event');
       return;
     }
-    if (!task || header.task_id !== task.id) return; // a late event of an ended task
-    task.handleEvent(header.event, header, (message.payload ?? {}) as Record<string, unknown>);
+    const task = this.task;
+    // Another task's event (a late one of an ended task, or a stray): ignored, and so is its audio.
+    this.audioTask = task && header.task_id === task.id ? task : undefined;
+    if (this.audioTask) this.audioTask.handleEvent(header.event, header, (message.payload ?? {}) as Record<string, unknown>);
   }
 
   private protocolFailure(message: string): void {

@@ -47,12 +47,27 @@ export function sessionUpdatePayload(settings: QwenSessionSettings): Record<stri
 
 export interface ResponseResult {
   responseId: string;
-  /** completed | cancelled | failed | incomplete */
+  /** completed | cancelled | failed | incomplete (§5.6; cancelled after response.cancel) */
   status: string;
   /** Billed characters of this response (qwen3 models); undefined for token-billed models. */
   characters?: number;
   usage: Record<string, unknown>;
   audioBytes: number;
+}
+
+const STATUS_CODES: Record<string, string> = { failed: 'ResponseFailed', incomplete: 'ResponseIncomplete', cancelled: 'ResponseCancelled' };
+
+/**
+ * A response that ended with a status other than `completed`: part of its text was never spoken
+ * (docs/protocol.md "Qwen: response status"). Saying it again may well succeed.
+ */
+export function responseStatusError(result: ResponseResult): DashScopeError {
+  return new DashScopeError({
+    code: STATUS_CODES[result.status] ?? 'ResponseFailed',
+    message: `the service ended response ${result.responseId || '(no id)'} as "${result.status}": the utterance was not fully spoken`,
+    origin: 'session',
+    retryable: true,
+  });
 }
 
 /** What the session's current user hears. Replaced as the session passes from user to user. */
@@ -64,7 +79,10 @@ export interface SessionListener {
   onCommitted?(itemId: string): void;
   onCleared?(): void;
   onSessionFinished?(): void;
-  /** The socket closed; `err` unless it closed after session.finished. */
+  /**
+   * The socket closed; `err` unless it closed after session.finished, or closed normally (1000)
+   * after session.finish with no response streaming.
+   */
   onClosed?(err: DashScopeError | undefined): void;
 }
 
@@ -90,6 +108,9 @@ export class QwenRealtimeSession {
   private open = true;
   private finishing = false;
   private finishedCleanly = false;
+  /** The service sent an `error` event on this session at some point. */
+  private errored = false;
+  private unheardError = false;
   private updated = false;
   private setupWaiter: Waiter | undefined;
   private activeResponse: string | undefined;
@@ -101,7 +122,7 @@ export class QwenRealtimeSession {
     readonly model: string,
   ) {
     ws.on('message', (data) => this.onMessage(data as Buffer));
-    ws.on('close', (code) => this.handleSocketClose(code));
+    ws.on('close', (code, reason) => this.handleSocketClose(code, reason.toString()));
     ws.on('error', () => undefined); // 'close' follows with the outcome
   }
 
@@ -130,8 +151,9 @@ export class QwenRealtimeSession {
     }
   }
 
+  /** Open, not finishing, and never sent an error while nobody was listening (a parked session the service is ending). */
   get isOpen(): boolean {
-    return this.open && !this.finishing;
+    return this.open && !this.finishing && !this.unheardError;
   }
 
   /** A response is streaming. */
@@ -252,8 +274,12 @@ export class QwenRealtimeSession {
       case 'error': {
         const body = (event.error ?? {}) as Record<string, unknown>;
         const err = serviceError('session', String(body.code ?? ''), String(body.message ?? ''));
+        this.errored = true;
         if (this.setupWaiter) this.settleSetup(err);
-        else this.listener?.onError?.(err);
+        else if (this.listener?.onError) this.listener.onError(err);
+        // Parked, with nothing sent: most likely the service ending the session (idle or duration
+        // limit, unconfirmed); it is not handed to an utterance (docs/protocol.md "Qwen: sessions the service ends").
+        else this.unheardError = true;
         return;
       }
       case 'session.finished':
@@ -287,12 +313,16 @@ export class QwenRealtimeSession {
     this.close(1000);
   }
 
-  private handleSocketClose(code: number): void {
+  private handleSocketClose(code: number, reason: string): void {
     if (!this.open) return;
     this.open = false;
-    const err = this.finishedCleanly
-      ? undefined
-      : closedError('session', code, this.updated ? 'the realtime session closed' : 'the service closed the session during setup (unknown model?)');
+    // After session.finish the service closes once it has drained (§4.5): a normal close between
+    // responses is that end even if session.finished was lost (docs/protocol.md "Qwen: end of an utterance").
+    const drained = this.finishing && code === 1000 && this.activeResponse === undefined && !this.errored;
+    const err =
+      this.finishedCleanly || drained
+        ? undefined
+        : closedError('session', code, this.updated ? 'the realtime session closed' : 'the service closed the session during setup (unknown model?)', undefined, reason);
     if (err) this.settleSetup(err);
     this.activeResponse = undefined;
     this.listener?.onClosed?.(err);

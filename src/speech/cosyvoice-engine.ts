@@ -56,6 +56,11 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
   private over = false;
   private readonly results: TaskResult[] = [];
   private readonly emitter: ChunkEmitter;
+  /**
+   * wav/mp3: a header may lead a task's later sentences too (undocumented; docs/protocol.md
+   * "CosyVoice: audio containers"). A task's first sentence is covered by startTask.
+   */
+  private readonly onSentenceBegin: ((firstOfTask: boolean) => void) | undefined;
 
   constructor(
     private readonly utterance: Utterance<CosyVoiceTaskParams>,
@@ -65,6 +70,12 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
   ) {
     const { format, sampleRate } = utterance.settings;
     this.emitter = new ChunkEmitter(utterance, describeAudio(format, sampleRate));
+    this.onSentenceBegin =
+      format === 'wav' || format === 'mp3'
+        ? (firstOfTask) => {
+            if (!firstOfTask) this.emitter.beginSegment();
+          }
+        : undefined;
   }
 
   onText(text: string): void {
@@ -161,9 +172,14 @@ class CosyVoiceSpeech implements ActiveSpeech, TextListener {
       onAudio: (chunk) => {
         if (!this.over) this.emitter.chunk(chunk);
       },
+      onSentenceBegin: this.onSentenceBegin,
       onFinished: (result) => this.onTaskFinished(task, result),
       onFailed: (err) => this.onTaskFailed(task, err),
     };
+    // Each task is a whole file with its own wav/mp3 header (docs/protocol.md "CosyVoice: audio
+    // containers"); the utterance is one stream, so a task after audio was heard drops its header.
+    // Here, not at task-started: a task armed ahead (keepWarm) has started before it is ours.
+    this.emitter.beginSegment();
     const task = armed ?? lease.runTask(this.utterance.settings, handlers);
     if (armed) armed.retarget(handlers);
     task.onIdleFinish = () => {

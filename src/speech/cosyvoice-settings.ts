@@ -1,4 +1,5 @@
 import { modelInfo, modelsOf, systemVoicesFor, COSYVOICE_VOICES } from '../dashscope/catalog';
+import catalog from '../dashscope/catalog.json';
 import type { AudioFormat, CosyVoiceTaskParams } from '../dashscope/cosyvoice';
 import { billedLength } from '../dashscope/text';
 import { InputError } from './input-error';
@@ -30,8 +31,16 @@ export interface CosyVoiceOverrides {
   volume?: unknown;
 }
 
-const FORMATS: readonly AudioFormat[] = ['pcm', 'wav', 'mp3', 'opus'];
+type Range = readonly [min: number, max: number];
 
+/** The service's parameter ranges and limits, as the catalog states them (cosyvoice.md §5.1, §8). */
+const LIMITS = (catalog as unknown as {
+  cosyvoice_limits: {
+    instruction_max_chars: number;
+    param_ranges: { volume: Range; rate: Range; pitch: Range; bit_rate_kbps: Range; seed: Range };
+  };
+}).cosyvoice_limits;
+const RANGES = LIMITS.param_ranges;
 
 /** The target model encoded in a custom voice id (`{target_model}-{prefix}-{hex}`), if it has one. */
 function customVoiceModel(voice: string): string | undefined {
@@ -68,21 +77,23 @@ export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: Cos
   if (!voice) throw new InputError('InvalidSetting', `${info.id} has no system voices: set a cloned or designed voice id`);
   checkVoice(info.id, voice);
 
+  // Formats and rates per model come from the catalog (e.g. no opus on cosyvoice-v1).
   const format = (textField('format', props.format) || 'pcm') as AudioFormat;
-  if (!FORMATS.includes(format) || !info.formats.includes(format)) {
+  if (!info.formats.includes(format)) {
     throw new InputError('InvalidSetting', `format: ${info.id} cannot produce ${format} (it takes ${info.formats.join(', ')})`);
   }
-  const sampleRate = numberIn('sampleRate', props.sampleRate, 8000, 48000, true) ?? info.defaultSampleRate;
+  const rates = info.sampleRates;
+  const sampleRate = numberIn('sampleRate', props.sampleRate, Math.min(...rates), Math.max(...rates), true) ?? info.defaultSampleRate;
   if (!info.sampleRates.includes(sampleRate)) {
     throw new InputError('InvalidSetting', `sampleRate must be one of ${info.sampleRates.join(', ')} (got ${sampleRate})`);
   }
 
   const params: CosyVoiceTaskParams = { model: info.id, voice, format, sampleRate };
-  params.volume = numberSetting('volume', 'volume', props.volume, overrides.volume, 0, 100, true);
-  params.rate = numberSetting('rate', 'rate', props.rate, overrides.rate, 0.5, 2, false);
-  params.pitch = numberSetting('pitch', 'pitch', props.pitch, overrides.pitch, 0.5, 2, false);
-  if (format === 'opus' && supports('bit_rate')) params.bitRate = numberIn('bitRate', props.bitRate, 6, 510, true);
-  if (supports('seed')) params.seed = numberIn('seed', props.seed, 0, 65535, true);
+  params.volume = numberSetting('volume', 'volume', props.volume, overrides.volume, ...RANGES.volume, true);
+  params.rate = numberSetting('rate', 'rate', props.rate, overrides.rate, ...RANGES.rate, false);
+  params.pitch = numberSetting('pitch', 'pitch', props.pitch, overrides.pitch, ...RANGES.pitch, false);
+  if (format === 'opus' && supports('bit_rate')) params.bitRate = numberIn('bitRate', props.bitRate, ...RANGES.bit_rate_kbps, true);
+  if (supports('seed')) params.seed = numberIn('seed', props.seed, ...RANGES.seed, true);
   const languageHints = textField('languageHints', props.languageHints);
   if (supports('language_hints') && !blank(languageHints)) {
     params.languageHints = languageHints.split(/[\s,]+/).filter(Boolean);
@@ -94,7 +105,9 @@ export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: Cos
   const instruction = (textField('instruction', props.instruction).trim() || (overrides.instruction as string | undefined)?.trim()) ?? '';
   if (instruction) {
     if (!info.instructions) throw new InputError('InvalidSetting', `${info.id} does not take an instruction`);
-    if (billedLength(instruction) > 100) throw new InputError('InvalidSetting', 'instruction is longer than 100 characters (a CJK character counts 2)');
+    if (billedLength(instruction) > LIMITS.instruction_max_chars) {
+      throw new InputError('InvalidSetting', `instruction is longer than ${LIMITS.instruction_max_chars} characters (a CJK character counts 2)`);
+    }
     params.instruction = instruction;
   }
   if (props.ssml) {

@@ -1,7 +1,7 @@
 import type { ConnectionManager, QwenLease } from '../connection/connection-manager';
 import { backoffDelay } from '../connection/backoff';
 import { DashScopeError, isThrottling, timeoutError } from '../dashscope/errors';
-import type { ResponseResult } from '../dashscope/qwen-realtime';
+import { responseStatusError, type ResponseResult } from '../dashscope/qwen-realtime';
 import { isBlank } from '../dashscope/text';
 import { ChunkEmitter, describeAudio, durationMs, type UtteranceSummary } from './chunk-emitter';
 import { noAudioError } from './cosyvoice-engine';
@@ -21,25 +21,18 @@ const COMMIT_AT_CHARS = 200;
 const SENTENCE_END = /[。！？.!?\n]\s*$/;
 
 export interface QwenEngineOptions {
-  /** After the last commit, the longest silence from the service before the utterance is given up. */
+  /** After session.finish, the longest silence from the service before the utterance is given up. */
   responseTimeoutMs: number;
   /**
-   * In server_commit mode the closing commit may find the buffer already empty (the service cut
-   * the last sentence itself). Whether it then answers with an error or a bare `committed` is
-   * unconfirmed, so after such an answer a response is awaited this long before the utterance ends.
+   * An `error` event of a code not classed retryable, before anything was heard, may still be the
+   * service ending the session (an idle or duration limit under a code nobody knows): if the socket
+   * closes within this long, the utterance is said again on a fresh session; otherwise (or if the
+   * session goes on sending) the error is reported (docs/protocol.md "Qwen: sessions the service ends").
    */
-  flushGraceMs: number;
+  closeAfterErrorMs: number;
 }
 
-export const QWEN_ENGINE_DEFAULTS: QwenEngineOptions = { responseTimeoutMs: 20_000, flushGraceMs: 250 };
-
-const TERMINATORS = new Set(['。', '！', '？', '.', '!', '?', '\n']);
-
-/** The text after the last sentence end: what the service may still be holding back. */
-function tailAfterTerminator(text: string): string {
-  for (let i = text.length - 1; i >= 0; i--) if (TERMINATORS.has(text[i] as string)) return text.slice(i + 1);
-  return text;
-}
+export const QWEN_ENGINE_DEFAULTS: QwenEngineOptions = { responseTimeoutMs: 20_000, closeAfterErrorMs: 1000 };
 
 export class QwenEngine implements SpeechEngine<QwenUtteranceSettings> {
   constructor(
@@ -55,27 +48,33 @@ export class QwenEngine implements SpeechEngine<QwenUtteranceSettings> {
 }
 
 /**
- * One utterance on a borrowed realtime session. The session stays open across utterances; the
- * end of this utterance is flushed with a commit (in server_commit mode too, so its last words
- * are never held back waiting for more text) and known once every commit's response is done.
+ * One utterance = one realtime session, ended with session.finish: the only documented fence
+ * after which no response of this utterance can still arrive (docs/protocol.md "Qwen: end of an
+ * utterance"). Nothing depends on how the service cuts the text into responses, whether it
+ * announces its cuts, or how it answers an empty commit: server_commit never commits, commit mode
+ * commits only text that is there. The next utterance's session is opened while this one speaks,
+ * so it pays no handshake.
  */
 class QwenSpeech implements ActiveSpeech, TextListener {
   private lease: QwenLease | undefined;
   private sessionId = '';
   private over = false;
   private retried = false;
+  /** After the service ended a session before anything was heard: sessions opened before this are not used. */
+  private freshAfter: number | undefined;
   private throttled = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Whitespace held back: a blank piece is never sent on its own, it goes ahead of the next word. */
+  private heldSpace = '';
+  /** commit mode: text appended since the last commit. */
   private uncommitted = '';
-  /** Commits sent and not yet answered; `maybeEmpty` marks the closing one whose buffer may be empty. */
-  private readonly commits: { maybeEmpty: boolean }[] = [];
-  private responsesOwed = 0;
-  private maybeOwed = false;
-  private activeResponse = false;
-  private flushed = false;
-  private flushError: DashScopeError | undefined;
+  private finishSent = false;
+  /** Events other than audio since the session was taken: with emitter.chunks, the watchdog's proof of life. */
+  private events = 0;
+  /** An error before anything was heard, waiting to see whether the session closes (see closeAfterErrorMs). */
+  private pendingError: DashScopeError | undefined;
+  private pendingTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
-  private grace: NodeJS.Timeout | undefined;
   private readonly responses: ResponseResult[] = [];
   private readonly emitter: ChunkEmitter;
 
@@ -91,126 +90,184 @@ class QwenSpeech implements ActiveSpeech, TextListener {
 
   begin(): void {
     const { model, session } = this.utterance.settings;
-    this.manager.acquireQwen(model, session).then(
-      (lease) => {
-        if (this.over) {
-          lease.release();
-          return;
-        }
-        this.lease = lease;
-        this.sessionId = lease.session.sessionId;
-        this.listen(lease);
-        this.utterance.attach(this);
-      },
+    const leased = this.manager.acquireQwen(model, session);
+    // After acquire took the parked spare (synchronously): open the next utterance's now.
+    this.manager.prewarmQwen(model, session);
+    leased.then(
+      (lease) => this.onLease(lease),
       (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
     );
   }
 
-  onText(text: string): void {
-    if (this.over || !this.lease) return;
-    this.lease.session.append(text);
-    this.uncommitted += text;
-    const commitMode = this.utterance.settings.session.mode === 'commit';
-    if (commitMode && !this.utterance.ended && this.uncommitted.length >= COMMIT_AT_CHARS && SENTENCE_END.test(this.uncommitted)) {
-      this.commit(false);
+  private onLease(lease: QwenLease): void {
+    if (this.over) {
+      lease.discard();
+      return;
     }
+    const staleBefore = this.freshAfter;
+    this.freshAfter = undefined;
+    if (staleBefore !== undefined && lease.session.openedAt < staleBefore) {
+      // The service just ended a session under this utterance (an idle or duration limit counts
+      // from about the time the spare was opened too): one opened after that is taken instead.
+      lease.discard();
+      const { model, session } = this.utterance.settings;
+      this.manager.acquireQwen(model, session).then(
+        (fresh) => this.onLease(fresh),
+        (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
+      );
+      this.manager.prewarmQwen(model, session);
+      return;
+    }
+    this.lease = lease;
+    this.sessionId = lease.session.sessionId;
+    this.listen(lease);
+    this.utterance.attach(this);
+  }
+
+  onText(text: string): void {
+    const lease = this.lease;
+    if (this.over || !lease) return;
+    if (isBlank(text)) {
+      this.heldSpace += text;
+      return;
+    }
+    const piece = this.heldSpace ? this.heldSpace + text : text;
+    this.heldSpace = '';
+    lease.session.append(piece);
+    if (this.utterance.settings.session.mode !== 'commit') return;
+    this.uncommitted += piece;
+    if (!this.utterance.ended && this.uncommitted.length >= COMMIT_AT_CHARS && SENTENCE_END.test(this.uncommitted)) this.commit();
   }
 
   onEnd(): void {
-    if (this.over || !this.lease) return;
-    this.flushed = true;
-    if (!isBlank(this.uncommitted)) {
-      // In server_commit mode the service may already have cut everything up to the last sentence end.
-      const serverCuts = this.utterance.settings.session.mode === 'server_commit';
-      this.commit(serverCuts && isBlank(tailAfterTerminator(this.uncommitted)));
-    }
+    const lease = this.lease;
+    if (this.over || !lease) return;
+    // commit mode: text never committed has an unconfirmed fate at session.finish (§4.5), so it is committed first.
+    if (this.utterance.settings.session.mode === 'commit' && !isBlank(this.uncommitted)) this.commit();
+    lease.session.finish();
+    this.finishSent = true;
     this.armWatchdog();
-    this.maybeComplete();
   }
 
   cancel(): void {
     if (this.over) return;
-    const lease = this.lease;
-    const clean = !this.activeResponse && this.commits.length === 0 && this.responsesOwed === 0 && !this.maybeOwed && isBlank(this.uncommitted);
-    if (lease && !clean) {
-      if (this.activeResponse) lease.session.cancelResponse();
-      lease.session.clear();
-    }
-    // Anything the service still owes would leak into the next utterance: such a session is closed.
-    this.teardown(clean);
+    // The session is never used again: closing it stops everything at once, without response.cancel
+    // (SDK-only, its answer unconfirmed: docs/protocol.md "Unconfirmed points", qwen-cancel).
+    this.teardown();
     this.emitter.interrupt();
     this.onOver();
   }
 
-  private commit(maybeEmpty: boolean): void {
+  private commit(): void {
     this.lease?.session.commit();
     this.uncommitted = '';
-    this.commits.push({ maybeEmpty });
   }
 
   private listen(lease: QwenLease): void {
     lease.session.listener = {
       onAudio: (chunk) => {
-        if (!this.over) this.emitter.chunk(chunk);
+        if (this.over) return;
+        if (this.pendingError) {
+          // The session that sent the error is still speaking: the error was about this utterance.
+          this.fail(this.pendingError);
+          return;
+        }
+        this.emitter.chunk(chunk);
       },
       onResponseCreated: () => {
-        this.activeResponse = true;
-        if (this.responsesOwed > 0) this.responsesOwed--;
-        else if (this.maybeOwed) this.endGrace();
-        this.armWatchdog();
+        this.events++;
+        // A response carries its own container header (§5.9): the emitter keeps only the utterance's first.
+        this.emitter.beginSegment();
       },
       onResponseDone: (result) => {
-        this.activeResponse = false;
+        this.events++;
         this.responses.push(result);
-        this.armWatchdog();
-        if (this.maybeOwed && !this.grace) this.startGrace();
-        this.maybeComplete();
+        if (result.status !== 'completed') this.onResponseCutShort(result);
       },
       onCommitted: () => {
-        const commit = this.commits.shift();
-        if (!commit) return; // the service's own automatic commit (unconfirmed whether it is announced)
-        if (commit.maybeEmpty) this.startGrace();
-        else this.responsesOwed++;
-        this.armWatchdog();
+        this.events++; // the service's own cuts may be announced too (unconfirmed): nothing to count
       },
-      onError: (err) => {
-        if (isThrottling(err) && this.emitter.chunks === 0 && this.throttled < this.manager.throttleBackoff.maxAttempts) {
-          this.retryThrottled();
-          return;
-        }
-        const closing = this.commits[this.commits.length - 1];
-        if (this.flushed && closing?.maybeEmpty && this.commits.length === 1) {
-          // Most likely the closing commit found an empty buffer. Should nothing at all be heard,
-          // this error is what the user is told.
-          this.commits.shift();
-          this.flushError = err;
-          this.maybeComplete();
-          return;
-        }
-        this.fail(err);
+      onError: (err) => this.onServiceError(err),
+      onSessionFinished: () => {
+        this.events++;
+        this.complete();
       },
       onClosed: (err) => this.onSessionClosed(err),
     };
   }
 
+  /** docs/protocol.md "Qwen: response status": failed, incomplete, or cancelled (never asked for: the client does not send response.cancel). */
+  private onResponseCutShort(result: ResponseResult): void {
+    if (this.over) return;
+    if (this.emitter.chunks === 0 && !this.retried) this.retryFresh();
+    else this.fail(responseStatusError(result));
+  }
+
+  private onServiceError(err: DashScopeError): void {
+    if (this.over) return;
+    this.events++;
+    const silent = this.emitter.chunks === 0;
+    if (silent && isThrottling(err) && this.throttled < this.manager.throttleBackoff.maxAttempts) {
+      this.retryThrottled();
+      return;
+    }
+    if (!silent || this.retried) {
+      this.fail(err);
+      return;
+    }
+    if (err.retryable) {
+      // The service failed or is ending this session: a spare opened as long ago may be ending too.
+      this.freshAfter = Date.now();
+      this.retryFresh();
+      return;
+    }
+    // Possibly the service ending the session (idle or duration limit, codes unconfirmed): a close
+    // that follows at once makes it a transparent retry; anything else makes it this utterance's error.
+    if (this.pendingError) return;
+    this.pendingError = err;
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      if (this.pendingError) this.fail(this.pendingError);
+    }, this.options.closeAfterErrorMs);
+    this.pendingTimer.unref?.();
+  }
+
   private onSessionClosed(err: DashScopeError | undefined): void {
     if (this.over) return;
     this.lease = undefined;
-    const failure = err ?? new DashScopeError({ code: 'ConnectionClosed', message: 'the session ended before the utterance was spoken', origin: 'session', retryable: true });
-    if (!this.retried && this.emitter.chunks === 0 && failure.retryable) {
-      // Nothing was heard yet: say the whole utterance again on a fresh session.
-      this.retried = true;
-      this.reset();
-      this.utterance.detach();
-      this.begin();
+    const failure =
+      this.pendingError ??
+      err ??
+      (this.finishSent ? undefined : new DashScopeError({ code: 'ConnectionClosed', message: 'the session ended before the utterance was spoken', origin: 'session', retryable: true }));
+    if (!failure) {
+      // A normal close after session.finish, no response streaming and no error on the session:
+      // the end of the utterance even without session.finished (docs/protocol.md "Qwen: end of an utterance").
+      this.complete();
+      return;
+    }
+    // An error, then the close: the service ended the session (an idle or duration limit), not the utterance.
+    if (!this.retried && this.emitter.chunks === 0 && (this.pendingError !== undefined || failure.retryable)) {
+      this.freshAfter = Date.now();
+      this.retryFresh();
       return;
     }
     this.fail(failure);
   }
 
+  /** Nothing was heard yet: the whole utterance is said again, once, on a fresh session. */
+  private retryFresh(): void {
+    this.retried = true;
+    const lease = this.lease;
+    this.lease = undefined;
+    this.reset();
+    this.utterance.detach();
+    lease?.discard();
+    this.begin();
+  }
+
   /**
-   * Rate limited before anything was heard: the session (whose buffer state is now unknown) is
-   * closed, and the whole utterance is said again on a fresh one after a backoff pause.
+   * Rate limited before anything was heard: the session is closed, and the whole utterance is
+   * said again on a fresh one after a backoff pause.
    */
   private retryThrottled(): void {
     this.throttled++;
@@ -227,74 +284,60 @@ class QwenSpeech implements ActiveSpeech, TextListener {
 
   private reset(): void {
     this.settle();
+    this.heldSpace = '';
     this.uncommitted = '';
-    this.commits.length = 0;
-    this.responsesOwed = 0;
-    this.maybeOwed = false;
-    this.flushError = undefined;
-    this.activeResponse = false;
-    this.flushed = false;
+    this.finishSent = false;
+    this.events = 0;
     this.responses.length = 0;
   }
 
-  private maybeComplete(): void {
-    if (this.over || !this.flushed || this.activeResponse || this.commits.length > 0 || this.responsesOwed > 0 || this.maybeOwed) return;
-    if (this.emitter.bytes === 0) {
-      this.fail(this.flushError ?? noAudioError(this.utterance.settings.session.voice));
+  /** session.finished (or the normal close after session.finish): every response of the utterance is in. */
+  private complete(): void {
+    if (this.over) return;
+    if (this.pendingError) {
+      this.fail(this.pendingError);
       return;
     }
-    this.teardown(true);
+    if (this.emitter.bytes === 0) {
+      this.fail(noAudioError(this.utterance.settings.session.voice));
+      return;
+    }
+    this.teardown();
     this.emitter.finish(this.summary());
     this.onOver();
   }
 
   private fail(err: Error): void {
     if (this.over) return;
-    if (this.activeResponse) this.lease?.session.cancelResponse();
-    this.teardown(false);
+    this.teardown();
     this.emitter.fail(err);
     this.onOver();
   }
 
-  /** The utterance is over: timers cleared, the session given back (`reusable`) or closed. */
-  private teardown(reusable: boolean): void {
+  /** The utterance is over: timers cleared, the session closed (a session is never used for a second utterance). */
+  private teardown(): void {
     this.over = true;
     this.settle();
     this.utterance.detach();
     const lease = this.lease;
     this.lease = undefined;
-    if (reusable) lease?.release();
-    else lease?.discard();
+    lease?.discard();
   }
 
-  /** One timer per utterance, armed only after the final commit: never on the audio path. */
+  /**
+   * One timer per utterance, armed at session.finish, never on the audio path: when it fires it
+   * looks at whether anything arrived since, and only gives up after a whole quiet period.
+   */
   private armWatchdog(): void {
-    if (!this.flushed || this.over) return;
+    if (this.over) return;
     clearTimeout(this.watchdog);
+    const progress = this.emitter.chunks + this.events;
     this.watchdog = setTimeout(() => {
-      this.fail(timeoutError('ResponseTimeout', `the service sent nothing for ${this.options.responseTimeoutMs} ms`));
+      this.watchdog = undefined;
+      if (this.emitter.chunks + this.events !== progress) this.armWatchdog();
+      else this.fail(timeoutError('ResponseTimeout', `the service sent nothing for ${this.options.responseTimeoutMs} ms`));
     }, this.options.responseTimeoutMs);
     this.watchdog.unref?.();
-  }
-
-  /** Waits for a response that may follow the closing commit, counted from when the service is idle. */
-  private startGrace(): void {
-    this.maybeOwed = true;
-    clearTimeout(this.grace);
-    this.grace = undefined;
-    if (this.activeResponse) return; // restarted when the active response is done
-    this.grace = setTimeout(() => {
-      this.grace = undefined;
-      this.maybeOwed = false;
-      this.maybeComplete();
-    }, this.options.flushGraceMs);
-    this.grace.unref?.();
-  }
-
-  private endGrace(): void {
-    this.maybeOwed = false;
-    clearTimeout(this.grace);
-    this.grace = undefined;
   }
 
   private settle(): void {
@@ -302,7 +345,9 @@ class QwenSpeech implements ActiveSpeech, TextListener {
     this.retryTimer = undefined;
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
-    this.endGrace();
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+    this.pendingError = undefined;
   }
 
   private summary(): QwenSummary {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { backoffDelay } from '../../src/connection/backoff';
+import { backoffDelay, type ReconnectPolicy } from '../../src/connection/backoff';
 import { ConnectGate } from '../../src/connection/connect-gate';
 import { RateLimiter } from '../../src/connection/rate-limiter';
 import { DashScopeError } from '../../src/dashscope/errors';
 
-const policy = { baseMs: 500, maxMs: 8000, maxAttempts: 6 };
+const policy: ReconnectPolicy = { baseMs: 500, maxMs: 8000, waitingMaxMs: 1000, deadlineMs: 30_000 };
 
 function refused(): DashScopeError {
   return new DashScopeError({ code: 'NetworkError', message: 'ECONNREFUSED', origin: 'network', retryable: true });
@@ -27,38 +27,115 @@ describe('ConnectGate (fake timers)', () => {
   });
   afterEach(() => clock.restore());
 
-  it('waits an exponentially growing, jittered delay between failed attempts', async () => {
-    const gate = new ConnectGate(policy, () => 0.5);
-    const attemptsAt: number[] = [];
-    let calls = 0;
-    const result = gate.attempt(async () => {
-      attemptsAt.push(Date.now());
-      if (++calls < 5) throw refused();
+  /** Attempts that fail until `until` (a clock time), recording when each was made. */
+  function outage(until: number, at: number[]): () => Promise<string> {
+    return async () => {
+      at.push(Date.now());
+      if (Date.now() < until) throw refused();
       return 'open';
-    });
-    await clock.runAllAsync();
+    };
+  }
+
+  it('while an utterance waits, attempts stay at most waitingMaxMs apart, however long the outage', async () => {
+    const gate = new ConnectGate(policy, () => 1);
+    const at: number[] = [];
+    const result = gate.attempt(outage(10_000, at), 'waiting');
+    await clock.tickAsync(12_000);
     assert.equal(await result, 'open');
-    assert.deepEqual(gate.waits, [375, 750, 1500, 3000]);
-    assert.deepEqual(
-      attemptsAt.map((t) => t - (attemptsAt[0] as number)),
-      [0, 375, 1125, 2625, 5625],
-    );
+    const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+    assert.deepEqual(gaps.slice(0, 2), [500, 1000], 'it starts at baseMs and doubles');
+    assert.ok(gaps.every((g) => g <= 1000), `never more than a second apart: ${gaps.join(', ')}`);
+    assert.ok((at.at(-1) as number) - 10_000 <= 1000, 'the return is noticed within a second');
     assert.equal(gate.failures, 0, 'a success resets the failure count');
   });
 
-  it('gives up after maxAttempts with the last error', async () => {
-    const gate = new ConnectGate({ ...policy, maxAttempts: 3 }, () => 0);
-    let calls = 0;
-    const result = gate.attempt(async () => {
-      calls++;
-      throw refused();
-    });
-    const settled = result.catch((e: unknown) => e);
-    await clock.runAllAsync();
+  it('background attempts (nothing waits) back off up to maxMs, one attempt each', async () => {
+    const gate = new ConnectGate(policy, () => 1);
+    const at: number[] = [];
+    const open = outage(Infinity, at);
+    for (let i = 0; i < 6; i++) {
+      const p = gate.attempt(open, 'background').catch((e: unknown) => e);
+      await clock.runAllAsync();
+      assert.ok((await p) instanceof DashScopeError, 'one attempt, then the failure');
+    }
+    const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+    assert.deepEqual(gaps, [500, 1000, 2000, 4000, 8000]);
+  });
+
+  it('an utterance arriving during a long idle pause does not wait it out, and its success wakes the background attempt', async () => {
+    const gate = new ConnectGate(policy, () => 1);
+    const open = outage(Infinity, []);
+    for (let i = 0; i < 5; i++) {
+      const p = gate.attempt(open, 'background').catch(() => undefined);
+      await clock.runAllAsync();
+      await p;
+    }
+    // Five failures: the next background attempt may come 8 s after the last one.
+    let backgroundAt = -1;
+    const background = gate.attempt(async () => {
+      backgroundAt = Date.now();
+      return 'warm';
+    }, 'background');
+    const arrived = Date.now();
+    let waitingAt = -1;
+    const waiting = gate.attempt(async () => {
+      waitingAt = Date.now();
+      return 'spoken';
+    }, 'waiting');
+    await clock.tickAsync(1000);
+    assert.equal(await waiting, 'spoken');
+    assert.ok(waitingAt - arrived <= 1000, `the utterance tried within the cap (${waitingAt - arrived} ms)`);
+    assert.equal(await background, 'warm');
+    assert.equal(backgroundAt, waitingAt, 'the warm socket follows at once');
+  });
+
+  it('past the deadline a waiting attempt fails with the last cause, retryable, saying how long it waited', async () => {
+    const gate = new ConnectGate({ ...policy, deadlineMs: 5000 }, () => 1);
+    const at: number[] = [];
+    const settled = gate.attempt(outage(Infinity, at), 'waiting').catch((e: unknown) => e);
+    await clock.tickAsync(6000);
     const err = await settled;
     assert.ok(err instanceof DashScopeError);
     assert.equal(err.code, 'NetworkError');
-    assert.equal(calls, 3);
+    assert.equal(err.retryable, true, 'retryable: the fallback voice speaks it');
+    assert.match(err.message, /no connection to the service within 5 s .*ECONNREFUSED/);
+    assert.equal(at.at(-1), 5000, 'attempts went on until the deadline, the last one at it');
+    assert.equal(clock.countTimers(), 0);
+  });
+
+  it('hands the time left before the deadline to the attempt (so a hanging handshake cannot outlast it)', async () => {
+    const gate = new ConnectGate({ ...policy, deadlineMs: 3000 }, () => 1);
+    const budgets: (number | undefined)[] = [];
+    const settled = gate.attempt(async (budget) => {
+      budgets.push(budget);
+      throw refused();
+    }, 'waiting').catch(() => undefined);
+    await clock.tickAsync(4000);
+    await settled;
+    assert.equal(budgets[0], 3000);
+    assert.ok(budgets.every((b, i) => i === 0 || (b as number) < (budgets[i - 1] as number)), 'it shrinks');
+    let idleBudget: number | undefined = -1;
+    await new ConnectGate(policy).attempt(async (budget) => (idleBudget = budget), 'background');
+    assert.equal(idleBudget, undefined, 'nothing waits: no deadline');
+  });
+
+  it('a probe makes exactly one attempt, as early as a waiting one could', async () => {
+    const gate = new ConnectGate(policy, () => 1);
+    for (let i = 0; i < 5; i++) {
+      const p = gate.attempt(outage(Infinity, []), 'background').catch(() => undefined);
+      await clock.runAllAsync();
+      await p;
+    }
+    let calls = 0;
+    const started = Date.now();
+    const probe = gate.attempt(async () => {
+      calls++;
+      throw refused();
+    }, 'probe').catch((e: unknown) => e);
+    await clock.tickAsync(1000);
+    assert.ok((await probe) instanceof DashScopeError);
+    assert.equal(calls, 1);
+    assert.ok(Date.now() - started <= 1000);
   });
 
   it('an auth failure is never retried, and later attempts fail without a request', async () => {
@@ -72,24 +149,57 @@ describe('ConnectGate (fake timers)', () => {
       }),
       /invalid API key/,
     );
-    for (let i = 0; i < 20; i++) {
-      await assert.rejects(
-        gate.attempt(async () => {
-          calls++;
-          return 1;
-        }),
-        /invalid API key/,
-      );
+    for (const mode of ['waiting', 'probe', 'background'] as const) {
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(
+          gate.attempt(async () => {
+            calls++;
+            return 1;
+          }, mode),
+          /invalid API key/,
+        );
+      }
     }
     assert.equal(calls, 1);
     assert.equal(gate.waits.length, 0);
+  });
+
+  it('a background attempt waits for the one under way: a wrong key is one refused handshake, not two', async () => {
+    const gate = new ConnectGate(policy, () => 0);
+    let calls = 0;
+    const auth = new DashScopeError({ code: 'InvalidApiKey', message: 'invalid API key', origin: 'handshake', retryable: false, status: 401 });
+    const handshake = async (): Promise<number> => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 50));
+      throw auth;
+    };
+    const utterance = gate.attempt(handshake, 'waiting').catch((e: unknown) => e);
+    const spare = gate.attempt(handshake, 'background').catch((e: unknown) => e);
+    await clock.tickAsync(100);
+    assert.ok((await utterance) instanceof DashScopeError);
+    assert.equal(((await spare) as DashScopeError).code, 'InvalidApiKey', 'the spare learns from the first answer');
+    assert.equal(calls, 1);
+  });
+
+  it('a refusal that would repeat (not retryable) is reported at once', async () => {
+    const gate = new ConnectGate(policy, () => 0);
+    let calls = 0;
+    const bad = new DashScopeError({ code: 'InvalidParameter', message: 'url error', origin: 'handshake', retryable: false, status: 400 });
+    await assert.rejects(
+      gate.attempt(async () => {
+        calls++;
+        throw bad;
+      }),
+      /url error/,
+    );
+    assert.equal(calls, 1);
   });
 
   it('shares the backoff window between concurrent callers', async () => {
     const gate = new ConnectGate(policy, () => 1);
     const first = gate.attempt(async () => {
       throw refused();
-    });
+    }, 'background');
     void first.catch(() => undefined);
     await clock.tickAsync(0);
     const startedAt = Date.now();
@@ -148,6 +258,46 @@ describe('RateLimiter (fake timers)', () => {
     }
     assert.equal(limiter.queuedTotal, 5);
     assert.equal(clock.countTimers(), 0);
+  });
+
+  it('cancel() takes one waiting start out of the line; the last one out clears the timer', () => {
+    const limiter = new RateLimiter(1);
+    const ran: string[] = [];
+    limiter.schedule(() => ran.push('a'));
+    const b = limiter.schedule(() => ran.push('b'));
+    const c = limiter.schedule(() => ran.push('c'));
+    assert.ok(b && c);
+    b.cancel();
+    clock.tick(1100);
+    assert.deepEqual(ran, ['a', 'c']);
+    const d = limiter.schedule(() => ran.push('d'));
+    assert.equal(clock.countTimers(), 1);
+    d?.cancel();
+    assert.equal(clock.countTimers(), 0);
+    clock.tick(5000);
+    assert.deepEqual(ran, ['a', 'c']);
+  });
+
+  it('refund() frees the slot of a start the service never saw', () => {
+    const limiter = new RateLimiter(1, 60_000);
+    let slot = -1;
+    limiter.schedule((at) => (slot = at));
+    let second = false;
+    limiter.schedule(() => (second = true));
+    assert.equal(second, false);
+    limiter.refund(slot);
+    assert.equal(second, true, 'the waiting start takes the freed slot at once');
+    limiter.close();
+  });
+
+  it('configure() re-times waiting work', () => {
+    const limiter = new RateLimiter(1, 10_000);
+    const ran: number[] = [];
+    limiter.schedule(() => ran.push(Date.now()));
+    limiter.schedule(() => ran.push(Date.now()));
+    limiter.configure(2, 10_000);
+    assert.equal(ran.length, 2, 'a larger budget lets the waiting start go');
+    limiter.close();
   });
 
   it('close() drops queued work and clears its timer', () => {

@@ -23,7 +23,7 @@ describe('ConnectionManager', () => {
       endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }),
       credentials: { apiKey: KEY },
       keepWarm: false,
-      backoff: { baseMs: 20, maxMs: 200, maxAttempts: 4 },
+      reconnect: { baseMs: 20, maxMs: 200 },
       ...options,
     });
     return manager;
@@ -100,7 +100,7 @@ describe('ConnectionManager', () => {
   });
 
   it('retries a refused connection with growing backoff, then connects', async () => {
-    const m = await setup({ random: () => 1, backoff: { baseMs: 40, maxMs: 1000, maxAttempts: 5 } });
+    const m = await setup({ random: () => 1, reconnect: { baseMs: 40, maxMs: 1000 } });
     sim.inject({ kind: 'refuse-connection', times: 3 });
     const audio = await speak(m, 'after three refusals.');
     assert.ok(audio.length > 0);
@@ -109,16 +109,42 @@ describe('ConnectionManager', () => {
     assert.equal(sim.stats.connectionsRefused, 3);
   });
 
-  it('reports the failure after the attempts run out, and recovers when the service is back', async () => {
-    const m = await setup({ backoff: { baseMs: 10, maxMs: 50, maxAttempts: 3 } });
+  it('reports the failure once the deadline has passed, and recovers when the service is back', async () => {
+    const m = await setup({ reconnect: { baseMs: 10, maxMs: 50, deadlineMs: 300 } });
     const states: ConnectionState[] = [];
     m.register({ id: 'u', onConnectionState: (s) => states.push(s) });
     await sim.stopListening();
-    await assert.rejects(m.acquireCosyVoice(), (e: DashScopeError) => e.code === 'NetworkError' && e.retryable);
+    const started = Date.now();
+    await assert.rejects(m.acquireCosyVoice(), (e: DashScopeError) => e.code === 'NetworkError' && e.retryable && /within 0.3 s/.test(e.message));
+    const waited = Date.now() - started;
+    assert.ok(waited >= 250 && waited < 600, `failed at the deadline, not before or long after (${waited} ms)`);
+    assert.ok(m.stats().failed >= 5, `kept trying until the deadline (${m.stats().failed} attempts)`);
     assert.ok(states.includes('retrying'));
     await sim.resumeListening();
     await speak(m, 'back again.');
     assert.equal(states[states.length - 1], 'connected');
+  });
+
+  it('an outage while idle costs few attempts (backoff towards maxMs); an utterance arriving then is tried at the waiting pace', async () => {
+    const m = await setup({ keepWarm: true, random: () => 1, reconnect: { baseMs: 50, maxMs: 800, waitingMaxMs: 100 } });
+    m.register({ id: 'n1' }, { prewarmCosyVoice: true });
+    await waitFor(() => m.stats().idle === 1, 2000, 'prewarm');
+    await sim.stopListening();
+    sim.dropAll();
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleAttempts = m.stats().failed;
+    // 50, 100, 200, 400, 800, 800 ms apart: six at most in two seconds, not one every 100 ms.
+    assert.ok(idleAttempts >= 3 && idleAttempts <= 7, `${idleAttempts} attempts while idle`);
+    const waiting = m.acquireCosyVoice();
+    await new Promise((r) => setTimeout(r, 600));
+    const waitingAttempts = m.stats().failed - idleAttempts;
+    assert.ok(waitingAttempts >= 4, `${waitingAttempts} attempts in 600 ms while an utterance waits`);
+    await sim.resumeListening();
+    const back = Date.now();
+    const lease = await waiting;
+    lease.release();
+    assert.ok(Date.now() - back <= 250, 'connected at the next attempt');
+    await waitFor(() => m.stats().idle >= 1, 2000, 'the warm socket back too');
   });
 
   it('after a 401 it stops: no retry storm, state auth-failed, "invalid API key"', async () => {
@@ -154,7 +180,7 @@ describe('ConnectionManager', () => {
   describe('tasks started ahead of the text (keepWarm)', () => {
     it('hands a started task to the next utterance, whose text then goes straight to synthesis', async () => {
       const m = await setup({ keepWarm: true });
-      m.register({ id: 'n1' });
+      m.register({ id: 'n1' }, { prewarmCosyVoice: true }); // a deploy opens the window of use
       m.armCosyVoice(params);
       await waitFor(() => m.stats().armedReady, 5000, 'armed task started');
       const armed = m.takeArmedCosyVoice(params);
@@ -178,13 +204,13 @@ describe('ConnectionManager', () => {
 
     it('offers nothing for other parameters, and nothing without keepWarm', async () => {
       const m = await setup({ keepWarm: true });
-      m.register({ id: 'n1' });
+      m.register({ id: 'n1' }, { prewarmCosyVoice: true }); // a deploy opens the window of use
       m.armCosyVoice(params);
       await waitFor(() => sim.stats.tasks.started === 1, 2000, 'armed');
       assert.equal(m.takeArmedCosyVoice({ ...params, voice: 'longanhuan' }), undefined);
       await m.close();
       const cold = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }), credentials: { apiKey: KEY }, keepWarm: false });
-      cold.register({ id: 'n2' });
+      cold.register({ id: 'n2' }, { prewarmCosyVoice: true });
       cold.armCosyVoice(params);
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(sim.stats.tasks.started, 1, 'keepWarm off: no task started ahead');
@@ -193,7 +219,7 @@ describe('ConnectionManager', () => {
 
     it('replaces an armed task well before the service timeout, so no task ever fails', async () => {
       const m = await setup({ keepWarm: true, armedTaskMs: 150, taskStartsPerSecond: 0 }, { cosyvoice: { taskTimeoutMs: 400 } });
-      m.register({ id: 'n1' });
+      m.register({ id: 'n1' }, { prewarmCosyVoice: true }); // a deploy opens the window of use
       m.armCosyVoice(params);
       await waitFor(() => sim.stats.tasks.started >= 3, 8000, 'two replacements');
       assert.equal(sim.stats.tasks.failed, 0, 'the service never had to time an armed task out');
@@ -224,6 +250,30 @@ describe('ConnectionManager', () => {
       again.release();
       assert.equal(sim.stats.connections.qwen, 2);
       assert.equal(m.stats().reused, 3);
+    });
+
+    it('prewarmQwen keeps at most one spare per settings, even when called again before the first lands', async () => {
+      const m = await setup();
+      for (let i = 0; i < 3; i++) m.prewarmQwen('qwen3-tts-flash-realtime', cherry);
+      await waitFor(() => m.stats().idle === 1, 2000, 'the spare parked');
+      m.prewarmQwen('qwen3-tts-flash-realtime', cherry);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sim.stats.connections.qwen, 1, 'one session: each costs a request of the model budget');
+      const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+      assert.equal(m.stats().reused, 1, 'the utterance takes the spare');
+      lease.discard();
+    });
+
+    it('retire() ends a session politely: session.finish, then the service closes it', async () => {
+      const m = await setup({ qwenFinishGraceMs: 5000 });
+      const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+      const retiredAt = Date.now();
+      lease.retire();
+      await waitFor(() => sim.stats.openSockets === 0 && m.stats().open === 0, 2000, 'closed by the service');
+      assert.ok(Date.now() - retiredAt < 1000, 'not by the grace');
+      const client = sim.transcripts[0]?.entries.filter((e) => e.dir === 'C').map((e) => (e.json as { type?: string }).type);
+      assert.equal(client?.at(-1), 'session.finish');
+      assert.equal(m.stats().idle, 0, 'never parked again');
     });
 
     it('a session the service closed is not handed out again', async () => {

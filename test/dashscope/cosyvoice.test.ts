@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { COSYVOICE_LIMITS, CosyVoiceConnection, type CosyVoiceTaskParams } from '../../src/dashscope/cosyvoice';
 import { resolveEndpoints } from '../../src/dashscope/endpoints';
+import { isThrottling } from '../../src/dashscope/errors';
 import { openSocket } from '../../src/dashscope/socket';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
+import type { TranscriptEntry } from '../simulator/transcript';
 import { runTask, waitFor } from '../support/collect';
+
+type Instruction = { header: { action: string }; payload: { input: { text?: string } } };
+
+/** The client's instructions on one connection, in order. */
+function sentBy(entries: TranscriptEntry[]): (Instruction & { at: number })[] {
+  return entries.filter((e) => e.dir === 'C').map((e) => ({ ...(e.json as Instruction), at: e.at }));
+}
 
 const KEY = 'sk-test-key';
 
@@ -218,6 +227,79 @@ describe('CosyVoice task client', () => {
       assert.ok(idleFinished);
       assert.ok(out.audio.equals(expectedAudio({ text: 'Text that stops arriving', voice: 'longanyang', sampleRate: 22050 })));
       assert.ok(c.reusable);
+    });
+
+    it('the idle finish counts only what the client sent: a task kept open while the service still streams audio is finished in time, whole', async () => {
+      // Scaled down: the service fails a task 300 ms after the last instruction, the client finishes
+      // after 120 ms without sending, and the audio (≈ 2.7 s at a real-time factor of 0.25) streams ≈ 700 ms.
+      await start({ firstAudioLatencyMs: 20, realTimeFactor: 0.25, cosyvoice: { taskTimeoutMs: 300 } });
+      const c = await connect({ ...COSYVOICE_LIMITS, idleFinishMs: 120 });
+      // Terminated clauses: the service reads them aloud without waiting for finish-task.
+      const text = 'The service reads this aloud for a good while, and this part too!';
+      const { task, outcome } = runTask((p, h) => c.runTask(p, h), { ...poem, wordTimestamps: false }, [text], false);
+      let idleFinished = false;
+      task.onIdleFinish = () => {
+        idleFinished = true;
+      };
+      const out = await outcome;
+      assert.equal(out.error, undefined, 'the service timed the task out: server events kept it open');
+      assert.ok(idleFinished);
+      assert.ok(out.audio.equals(expectedAudio({ text, voice: 'longanyang', sampleRate: 22050 })), 'all of the audio');
+      const entries = sim.transcripts[0]?.entries ?? [];
+      const finishAt = sentBy(entries).find((m) => m.header.action === 'finish-task')?.at ?? Infinity;
+      const lastAudioAt = Math.max(...entries.filter((e) => e.dir === 'S' && e.binary).map((e) => e.at));
+      assert.ok(finishAt < lastAudioAt, 'finish-task went out while the audio was still streaming');
+      assert.equal(sim.stats.tasks.failed, 0);
+    });
+
+    it('ignores events and audio of another task id in the middle of its own', async () => {
+      await start();
+      sim.inject({ kind: 'stray-task-events' });
+      const c = await connect();
+      const text = 'Only my own audio, please. Nothing from strangers.';
+      const { task, outcome } = runTask((p, h) => c.runTask(p, h), { ...poem, wordTimestamps: false }, [text]);
+      const out = await outcome;
+      assert.equal(out.error, undefined, 'a stray task-failed must not fail this task');
+      assert.equal(out.result?.taskId, task.id);
+      assert.ok(out.audio.equals(expectedAudio({ text, voice: 'longanyang', sampleRate: 22050 })), 'exactly its own audio, without the stray frame');
+      const strays = (sim.transcripts[0]?.entries ?? []).filter((e) => e.dir === 'S' && !e.binary && (e.json as { header: { task_id: string } }).header.task_id !== task.id);
+      assert.equal(strays.length, 5, 'the stray events were sent (the fault fired)');
+      assert.ok(c.reusable);
+    });
+
+    it('never sends whitespace alone: it goes out with the next text, and trailing whitespace is dropped', async () => {
+      await start({ cosyvoice: { blankContinueTask: 'fail' } });
+      const c = await connect();
+      const { outcome } = runTask((p, h) => c.runTask(p, h), { ...poem, wordTimestamps: false }, ['Hello', ' ', '\n ', 'world.', '  ']);
+      const out = await outcome;
+      assert.equal(out.error, undefined, 'a blank continue-task failed the task');
+      const texts = sentBy(sim.transcripts[0]?.entries ?? []).filter((m) => m.header.action === 'continue-task').map((m) => m.payload.input.text);
+      assert.deepEqual(texts, ['Hello', ' \n world.']);
+      assert.ok(out.audio.equals(expectedAudio({ text: 'Hello \n world.', voice: 'longanyang', sampleRate: 22050 })));
+    });
+
+    it('whitespace held before task-started goes out with the next text too', async () => {
+      await start({ cosyvoice: { blankContinueTask: 'fail' } });
+      sim.inject({ kind: 'delay-task-started', ms: 50 });
+      const c = await connect();
+      const { outcome } = runTask((p, h) => c.runTask(p, h), { ...poem, wordTimestamps: false }, ['  ', 'Late start.']);
+      const out = await outcome;
+      assert.equal(out.error, undefined);
+      const texts = sentBy(sim.transcripts[0]?.entries ?? []).filter((m) => m.header.action === 'continue-task').map((m) => m.payload.input.text);
+      assert.deepEqual(texts, ['  Late start.']);
+    });
+
+    it('a rate limit answered by closing the connection (1013) is a Throttling failure, carrying the reason', async () => {
+      await start({ cosyvoice: { rateLimitPerSecond: 1, throttleAnswer: 'close' } });
+      const c = await connect();
+      const first = await runTask((p, h) => c.runTask(p, h), { ...poem, wordTimestamps: false }, ['One.']).outcome;
+      assert.equal(first.error, undefined);
+      const second = await runTask((p, h) => c.runTask(p, h), { ...poem, wordTimestamps: false }, ['Two.']).outcome;
+      assert.ok(second.error, 'the second start within the second was refused');
+      assert.equal(isThrottling(second.error), true, `${second.error.code}: ${second.error.message}`);
+      assert.equal(second.error.retryable, true);
+      assert.match(second.error.message, /1013.*Throttling\.RateQuota/);
+      assert.equal(c.isOpen, false);
     });
 
     it('a refused handshake (401) is an auth failure, never retryable, and the key is not in the message', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { qwenRealtimeUrl, resolveEndpoints } from '../../src/dashscope/endpoints';
 import { DashScopeError } from '../../src/dashscope/errors';
-import { QwenRealtimeSession, type QwenSessionSettings } from '../../src/dashscope/qwen-realtime';
+import { QwenRealtimeSession, responseStatusError, type QwenSessionSettings } from '../../src/dashscope/qwen-realtime';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { collectResponses, waitFor } from '../support/collect';
@@ -231,12 +233,98 @@ describe('Qwen-TTS-Realtime session client', () => {
       assert.equal(s.isOpen, false);
     });
 
+    it('a response.done with another status than completed reaches the listener, and names itself as an error', async () => {
+      sim.inject({ kind: 'response-status', status: 'incomplete', afterFrames: 1 });
+      const s = await open('qwen3-tts-flash-realtime', { voice: 'Cherry', mode: 'commit', responseFormat: 'pcm', sampleRate: 24000 });
+      const r = collectResponses(s, 1);
+      s.append('A sentence long enough for more than one delta of audio.');
+      s.commit();
+      const out = await r;
+      assert.equal(out.responses[0]?.status, 'incomplete');
+      assert.equal(out.responses[0]?.audioBytes, out.audio.length);
+      assert.ok(out.audio.length > 0 && out.audio.length < expectedAudio({ text: 'A sentence long enough for more than one delta of audio.', voice: 'Cherry', sampleRate: 24000, service: 'qwen' }).length);
+      const codes = (['failed', 'incomplete', 'cancelled'] as const).map((status) => responseStatusError({ ...out.responses[0]!, status }));
+      assert.deepEqual(
+        codes.map((e) => e.code),
+        ['ResponseFailed', 'ResponseIncomplete', 'ResponseCancelled'],
+      );
+      for (const e of codes) assert.match(e.message, /not fully spoken/);
+    });
+
+    it('an error while nobody listens (a parked session) makes the session unusable, though its socket is still open', async () => {
+      sim.inject({ kind: 'qwen-error', code: 'session_expired', message: 'Session expired.', on: 'append' });
+      const s = await open('qwen3-tts-flash-realtime', { voice: 'Cherry', mode: 'commit', responseFormat: 'pcm', sampleRate: 24000 });
+      assert.ok(s.isOpen);
+      s.append('x');
+      await waitFor(() => !s.isOpen, 2000, 'the session marked unusable');
+      assert.equal(sim.stats.openSockets, 1, 'the socket itself is still open');
+    });
+
     it('a 401 at the handshake is an auth failure', async () => {
       sim.inject({ kind: 'reject-auth', status: 403 });
       await assert.rejects(
         open('qwen3-tts-flash-realtime', { voice: 'Cherry', mode: 'commit', responseFormat: 'pcm', sampleRate: 24000 }),
         (e: unknown) => e instanceof DashScopeError && e.isAuthFailure && e.status === 403,
       );
+    });
+  });
+
+  describe('the end of a session after session.finish (a service that differs from the simulator)', () => {
+    let server: WebSocketServer;
+    let onFinish: (ws: WebSocket) => void;
+
+    beforeEach(async () => {
+      server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise((resolve) => server.once('listening', resolve));
+      server.on('connection', (ws) => {
+        ws.send(JSON.stringify({ type: 'session.created', session: { id: 'sess_custom' } }));
+        ws.on('message', (data) => {
+          const type = (JSON.parse(String(data)) as { type: string }).type;
+          if (type === 'session.update') ws.send(JSON.stringify({ type: 'session.updated', session: {} }));
+          if (type === 'session.finish') onFinish(ws);
+        });
+      });
+    });
+    afterEach(async () => {
+      for (const c of server.clients) c.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    async function finishWith(behaviour: (ws: WebSocket) => void): Promise<DashScopeError | undefined> {
+      onFinish = behaviour;
+      const { port } = server.address() as AddressInfo;
+      const s = await QwenRealtimeSession.open(`ws://127.0.0.1:${port}/api-ws/v1/realtime?model=m`, 'm', { apiKey: KEY }, { voice: 'Cherry', mode: 'server_commit', responseFormat: 'pcm', sampleRate: 24000 });
+      sessions.push(s);
+      const closed = new Promise<DashScopeError | undefined>((resolve) => {
+        s.listener = { onAudio: () => undefined, onResponseDone: () => undefined, onError: () => undefined, onClosed: resolve };
+      });
+      s.finish();
+      return closed;
+    }
+
+    it('a normal close (1000) without session.finished, no response streaming: the end, not an error', async () => {
+      assert.equal(await finishWith((ws) => ws.close(1000)), undefined);
+    });
+
+    it('a normal close that follows an error event: an error', async () => {
+      const err = await finishWith((ws) => {
+        ws.send(JSON.stringify({ type: 'error', error: { code: 'session_expired', message: 'expired' } }));
+        ws.close(1000);
+      });
+      assert.equal(err?.code, 'ConnectionClosed');
+    });
+
+    it('a normal close in the middle of a response: an error', async () => {
+      const err = await finishWith((ws) => {
+        ws.send(JSON.stringify({ type: 'response.created', response: { id: 'resp_1' } }));
+        ws.close(1000);
+      });
+      assert.equal(err?.code, 'ConnectionClosed');
+    });
+
+    it('a dropped connection (no close frame): an error', async () => {
+      const err = await finishWith((ws) => ws.terminate());
+      assert.equal(err?.code, 'ConnectionClosed');
     });
   });
 });

@@ -152,6 +152,52 @@ describe('cosyvoice-stream node', () => {
     await waitFor(() => sim.stats.tasks.started === 2, 2000, 'the next task armed once the queue ran empty');
   });
 
+  describe('one utterance over several tasks', () => {
+    // settings.js tuning: the client finishes a task it has sent nothing for after 120 ms; the
+    // simulator stands in for the service's 23 s limit with 400 ms.
+    before(() => helper.settings({ ttsConfigConnection: { cosyvoiceLimits: { idleFinishMs: 120 } } } as Record<string, unknown>));
+    after(() => helper.settings({}));
+    const pace: SimulatorOptions = { firstAudioLatencyMs: 20, realTimeFactor: 0.1 };
+
+    it('a stream left open while the service still sends audio (longer than its task timeout) completes with all of its audio', async () => {
+      // ≈ 4 s of audio at a real-time factor of 0.2 streams for ≈ 800 ms, twice the service's (scaled) limit.
+      await start({ input: 'stream' }, { firstAudioLatencyMs: 20, realTimeFactor: 0.2, cosyvoice: { taskTimeoutMs: 400 } });
+      const joined = nextMessages<OutMsg>(node('joined'), 1);
+      const events = nextMessages<EventMsg>(node('events'), 1);
+      const text = 'The service is still reading this aloud, long after the last token came, and it must all be heard!';
+      tts().receive({ payload: text, topic: 'llm' });
+      await new Promise((r) => setTimeout(r, 1000)); // the stream stays open, silent, while the audio streams
+      tts().receive({ payload: '', complete: true, topic: 'llm' });
+      const [whole] = await joined;
+      assert.equal(sim.stats.tasks.failed, 0, 'the service timed the task out while it was still sending audio');
+      assert.ok(whole?.payload.equals(expectedAudio({ text, voice: 'longanyang', sampleRate: 24000 })), 'all of the audio, in order');
+      const [event] = await events;
+      assert.equal(event?.payload.text, text);
+      assert.equal(event?.payload.taskIds.length, 1);
+    });
+
+    for (const format of ['wav', 'mp3'] as const) {
+      it(`${format}: a stream paused past the idle finish comes out as one stream with one header`, async () => {
+        await start({ input: 'stream', format }, { ...pace, cosyvoice: { taskTimeoutMs: 400 } });
+        const joined = nextMessages<OutMsg>(node('joined'), 1);
+        const events = nextMessages<EventMsg>(node('events'), 1);
+        const first = 'The first part arrives,';
+        const second = ' and the rest comes later!';
+        tts().receive({ payload: first, topic: 'paused' });
+        await new Promise((r) => setTimeout(r, 400)); // past the idle finish: the first task ends
+        tts().receive({ payload: second, topic: 'paused', complete: true });
+        const [whole] = await joined;
+        const [event] = await events;
+        assert.equal(event?.payload.taskIds.length, 2, 'the pause split the utterance into two tasks');
+        const mark = format === 'wav' ? 'RIFF' : 'ID3';
+        assert.equal(whole?.payload.indexOf(mark), 0, 'the stream starts with its header');
+        assert.equal(whole?.payload.indexOf(mark, 1), -1, `no second ${mark} header in the middle`);
+        assert.ok(whole?.payload.equals(expectedAudio({ text: first + second, voice: 'longanyang', sampleRate: 24000, format })));
+        assert.equal(event?.payload.bytes, whole?.payload.length);
+      });
+    }
+  });
+
   it('puts sentence and word timestamps on output 2 when enabled', async () => {
     await start({ wordTimestamps: true });
     const events = nextMessages<{ payload: { sentences: { index: number; text: string; words: { text: string; beginTime: number }[] }[] } }>(node('events'), 1);

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeStatus } from 'node-red';
 import { parseWavHeader } from '../../src/audio/wav';
+import { deadlineError } from '../../src/connection/connect-gate';
+import { DashScopeError } from '../../src/dashscope/errors';
+import { fallsBack } from '../../src/speech/fallback/fallback-engine';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
@@ -191,7 +194,8 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
   }));
 
   it('without a local engine the node says so at deploy, before any alert', async () => {
-    runtimeSettings({ ttsFallback: { command: '/nonexistent/espeak-ng' } });
+    // The utterance waits for the service up to the deadline (30 s by default), shortened here.
+    runtimeSettings({ ttsFallback: { command: '/nonexistent/espeak-ng' }, ttsConfigConnection: { waitDeadlineMs: 1000 } });
     sim = await DashScopeSimulator.start();
     await deploy('cosyvoice');
     await waitFor(() => /no fallback voice/.test(lastStatus()), 3000, 'the deploy-time warning');
@@ -204,8 +208,33 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     tts().receive({ payload: TEXT });
     const [err] = await caught;
     assert.equal(err?.error?.code, 'NetworkError');
+    assert.match(String(err?.error?.message), /no connection to the service within 1 s/);
     assert.equal(events.length, 0);
   });
+
+  it('an utterance that waited out the connection deadline falls back (the deadline error is "unreachable")', () => {
+    const refused = new DashScopeError({ code: 'NetworkError', message: 'cannot connect: ECONNREFUSED', origin: 'network', retryable: true });
+    const unavailable = new DashScopeError({ code: 'ServiceUnavailable', message: 'busy', origin: 'handshake', retryable: true, status: 503 });
+    for (const cause of [refused, unavailable, undefined]) assert.equal(fallsBack(deadlineError(cause, 30_000)), true, cause?.code);
+    const auth = new DashScopeError({ code: 'InvalidApiKey', message: 'invalid API key', origin: 'handshake', retryable: false, status: 401 });
+    assert.equal(fallsBack(auth), false, 'a wrong key still never falls back');
+  });
+
+  it('the service down longer than the deadline: the fallback voice speaks, nothing reaches catch, and the service takes over again', needing('espeak-ng', async () => {
+    runtimeSettings({ ttsFallback: { recoveryMs: 200 }, ttsConfigConnection: { waitDeadlineMs: 600 } });
+    sim = await DashScopeSimulator.start();
+    await deploy('cosyvoice');
+    await sim.stopListening();
+    const caught = collect<OutMsg>(node('caught'));
+    const { event } = await say({ payload: TEXT });
+    assert.equal(event.payload.fallback, true);
+    await new Promise((r) => setTimeout(r, 900)); // past the deadline of the attempt it started with
+    assert.equal(caught.length, 0, 'no error: the alert was spoken');
+    await sim.resumeListening();
+    await waitFor(() => !/fallback/.test(lastStatus()), 3000, 'the node to notice the service is back');
+    const back = await say({ payload: 'Back.' });
+    assert.equal(back.event.payload.fallback, undefined);
+  }));
 
   it('an mp3 node cannot keep its promise locally: said at deploy', async () => {
     sim = await DashScopeSimulator.start();

@@ -5,6 +5,7 @@ import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { builtNode, collect, coreNode, helper, nextMessages } from '../support/node-red';
 import { synthesisFlow } from '../support/synthesis-flow';
+import { sessionIdOf } from '../variants/qwen-transcripts';
 
 const KEY = 'sk-test-key';
 const nodes = [builtNode('tts-config'), builtNode('qwen-realtime'), coreNode('sequence/17-split.js'), coreNode('common/25-catch.js')];
@@ -72,17 +73,48 @@ describe('qwen-realtime node', () => {
     }
   }
 
-  it('twenty utterances share one session; a voice change opens exactly one more', async () => {
-    await start({ voice: '' });
+  it('twenty queued utterances: each on its own session, ready before it was needed (no handshake on the hot path); a voice change too', async () => {
+    await start({ voice: '' }, { firstAudioLatencyMs: 20, realTimeFactor: 0.05 });
     const joined = nextMessages<OutMsg>(node('joined'), 21);
+    const events = nextMessages<EventMsg>(node('events'), 21);
     const texts = Array.from({ length: 20 }, (_, i) => `Reading number ${i + 1}.`);
     for (const t of texts) qwen().receive({ payload: t, voice: 'Cherry' });
     qwen().receive({ payload: 'A different voice.', voice: 'Ethan' });
     const out = await joined;
     out.slice(0, 20).forEach((m, i) => assert.ok(m.payload.equals(audioOf(texts[i] as string)), `utterance ${i}`));
     assert.ok(out[20]?.payload.equals(audioOf('A different voice.', 'Ethan')));
-    assert.equal(sim.stats.connections.qwen, 2);
-    assert.equal(sim.stats.sessionUpdates, 2, 'no session.update per utterance');
+    const used = (await events).map((e) => e.payload.sessionId);
+    assert.equal(new Set(used).size, 21, 'a session per utterance: nothing of one can reach the next');
+    // Sessions are never reused, so each must have been opened while the one before was speaking.
+    const byId = new Map(sim.transcripts.map((t) => [sessionIdOf(t), t]));
+    for (let i = 1; i < 20; i++) {
+      const mine = byId.get(used[i]);
+      const previous = byId.get(used[i - 1]);
+      const ready = mine?.entries.find((e) => e.dir === 'S' && (e.json as { type: string }).type === 'session.updated')?.at ?? Infinity;
+      const previousEnd = previous?.entries.find((e) => e.dir === 'S' && (e.json as { type: string }).type === 'session.finished')?.at ?? -Infinity;
+      assert.ok(ready <= previousEnd, `utterance ${i}: its session was ready ${ready - previousEnd} ms after the previous one ended`);
+    }
+    // 20 + the spare left for a 21st Cherry utterance, + Ethan's and its spare.
+    assert.equal(sim.stats.connections.qwen, 23);
+    assert.equal(sim.stats.sessionUpdates, 23, 'one session.update per session');
+  });
+
+  it('stream input: blank tokens are never sent on their own, their whitespace goes ahead of the next word', async () => {
+    await start({ input: 'stream' });
+    // (A blank first token starts nothing: the node waits for text.)
+    const tokens = ['Hello', ' ', '  ', 'world', '.', ' ', 'Bye', ' ', '\n'];
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    const events = nextMessages<EventMsg>(node('events'), 1);
+    tokens.forEach((t, i) => qwen().receive({ payload: t, complete: i === tokens.length - 1 ? true : undefined }));
+    const [whole] = await joined;
+    const spoken = 'Hello   world. Bye'; // the trailing blanks were never followed by a word
+    assert.ok(whole?.payload.equals(audioOf(spoken)));
+    assert.equal((await events)[0]?.payload.text, tokens.join(''));
+    const appends = sim.transcripts
+      .flatMap((t) => t.entries)
+      .filter((e) => e.dir === 'C' && (e.json as { type: string }).type === 'input_text_buffer.append')
+      .map((e) => (e.json as { text: string }).text);
+    assert.deepEqual(appends, ['Hello', '   world', '.', ' Bye']);
   });
 
   it('stream input: tokens append to one utterance and msg.complete ends it', async () => {
@@ -97,11 +129,12 @@ describe('qwen-realtime node', () => {
 
   it('a server error event reaches a catch node with its code; the next utterance plays', async () => {
     await start();
-    sim.inject({ kind: 'qwen-error', code: 'InternalError', message: 'An internal error has occured', on: 'append' });
+    sim.inject({ kind: 'qwen-error', code: 'DataInspectionFailed', message: 'Input data may contain inappropriate content.', on: 'append' });
     const caught = nextMessages<OutMsg>(node('caught'), 1);
     qwen().receive({ payload: 'This one meets an error.', topic: 'bad' });
     const [err] = await caught;
-    assert.equal(err?.error?.code, 'InternalError');
+    assert.equal(err?.error?.code, 'DataInspectionFailed');
+    assert.match(err?.error?.message ?? '', /inappropriate content/);
     assert.equal(err?.topic, 'bad');
     const joined = nextMessages<OutMsg>(node('joined'), 1);
     qwen().receive({ payload: 'This one plays.' });
@@ -109,10 +142,24 @@ describe('qwen-realtime node', () => {
     assert.ok(ok?.payload.equals(audioOf('This one plays.')));
   });
 
+  it('an InternalError event before any audio: said again on a fresh session, heard once', async () => {
+    await start();
+    sim.inject({ kind: 'qwen-error', code: 'InternalError', message: 'An internal error has occured', on: 'append' });
+    const caught = collect<OutMsg>(node('caught'));
+    const joined = nextMessages<OutMsg>(node('joined'), 1);
+    qwen().receive({ payload: 'This one meets an error, once.', topic: 'retried' });
+    const [whole] = await joined;
+    assert.ok(whole?.payload.equals(audioOf('This one meets an error, once.')));
+    assert.equal(caught.length, 0);
+    const appended = sim.transcripts.filter((t) => t.entries.some((e) => e.dir === 'C' && (e.json as { type: string }).type === 'input_text_buffer.append'));
+    assert.equal(appended.length, 2, 'the session that answered with the error, then a fresh one');
+  });
+
   it('a socket dropped mid-utterance is reported, and the following utterance plays on a new session', async () => {
     await start();
     sim.inject({ kind: 'drop-after-frames', frames: 2, service: 'qwen' });
     const caught = nextMessages<OutMsg>(node('caught'), 1);
+    const nextEvent = nextMessages<EventMsg>(node('events'), 1);
     const joined = nextMessages<OutMsg>(node('joined'), 2);
     qwen().receive({ payload: 'A long sentence that is cut off after two chunks of audio have been sent.', topic: 'cut' });
     qwen().receive({ payload: 'The next one plays.', topic: 'next' });
@@ -121,17 +168,23 @@ describe('qwen-realtime node', () => {
     const out = await joined;
     const next = out.find((m) => m.topic === 'next');
     assert.ok(next?.payload.equals(audioOf('The next one plays.')));
-    assert.equal(sim.stats.connections.qwen, 2);
+    const [event] = await nextEvent;
+    assert.notEqual(event?.payload.sessionId, sessionIdOf(sim.transcripts[0]!), 'the next one played on another session');
   });
 
   it('an utterance whose session dies before any audio is said again on a new session', async () => {
     await start();
     sim.inject({ kind: 'drop-after-frames', frames: 0, service: 'qwen' });
     const joined = nextMessages<OutMsg>(node('joined'), 1);
+    const events = nextMessages<EventMsg>(node('events'), 1);
     qwen().receive({ payload: 'Said twice, heard once.' });
     const [whole] = await joined;
     assert.ok(whole?.payload.equals(audioOf('Said twice, heard once.')));
-    assert.equal(sim.stats.connections.qwen, 2);
+    const [event] = await events;
+    const dropped = sessionIdOf(sim.transcripts[0]!);
+    assert.notEqual(event?.payload.sessionId, dropped, 'said again on a session opened after the drop');
+    const appended = sim.transcripts.filter((t) => t.entries.some((e) => e.dir === 'C' && (e.json as { type: string }).type === 'input_text_buffer.append'));
+    assert.equal(appended.length, 2, 'the text went to two sessions: the one dropped and the fresh one');
   });
 
   it('msg.stop cancels the current response, drops the queue, and the next utterance plays', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { connectionTuning, parseLimitShare } from '../../src/nodes/tts-config/connection-tuning';
 import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
 import { DashScopeSimulator } from '../simulator';
 import { runTask, waitFor } from '../support/collect';
+import { editorDefinition } from '../support/editor-definition';
 import { trackSourceTimers } from '../support/handles';
 import { builtNode, deployedFlows, helper, type TestFlows } from '../support/node-red';
 
@@ -116,6 +118,70 @@ describe('tts-config node', () => {
     assert.ok(everything.includes('tts-config'), 'the capture covers the flow');
     assert.ok(!everything.includes(secret), 'the API key leaked');
     sim.clearFaults();
+  });
+
+  it('a limit share outside 1–100 % is said at deploy; the node works with the whole account', async () => {
+    await helper.load(ttsConfig, flow({ limitShare: '150' }), { cfg: { apiKey: KEY } });
+    const warn = (config() as unknown as { warn: { args: unknown[][] } }).warn;
+    assert.ok(warn.args.some((a) => /limit share must be a percentage from 1 to 100 \(got "150"\): using 100/.test(String(a[0]))), 'a clear warning');
+    const lease = await config().manager!.acquireCosyVoice();
+    lease.release();
+  });
+
+  it('a limit share of 50 % halves the task starts this Node-RED sends (three at once become one per window)', async () => {
+    await helper.load(ttsConfig, flow({ limitShare: '50' }), { cfg: { apiKey: KEY } });
+    const manager = config().manager!;
+    const params = { model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm' as const, sampleRate: 16000 };
+    const leases = await Promise.all([1, 2, 3].map(() => manager.acquireCosyVoice()));
+    const started = Date.now();
+    const outs = await Promise.all(leases.map((l, i) => runTask(l.runTask, params, [`Share ${i}.`]).outcome));
+    leases.forEach((l) => l.release());
+    assert.ok(outs.every((o) => !o.error));
+    assert.equal(manager.stats().throttled, 2, 'one start per window at half the account');
+    assert.ok(Date.now() - started >= 2000, 'the third start came two windows later');
+  });
+
+  it('the editor offers the limit share, 100 by default, and accepts only 1–100', () => {
+    const { definition, html } = editorDefinition('tts-config');
+    const share = definition.defaults.limitShare;
+    assert.ok(share?.validate);
+    assert.equal(share.value, 100);
+    for (const ok of ['', undefined, 1, '50', 100, '33.3']) assert.equal(share.validate.call({}, ok), true, String(ok));
+    for (const bad of [0, '101', 'abc', -5, '1e3']) assert.equal(share.validate.call({}, bad), false, String(bad));
+    assert.match(html, /node-config-input-limitShare/);
+    assert.match(html, /tts-config\.tip\.limitShare/, 'with a tip');
+  });
+
+  it('parses the limit share and the settings.js connection tuning, ignoring anything malformed', () => {
+    assert.deepEqual(parseLimitShare(undefined), { share: 100 });
+    assert.deepEqual(parseLimitShare(''), { share: 100 });
+    assert.deepEqual(parseLimitShare(' 25 '), { share: 25 });
+    assert.deepEqual(parseLimitShare(100), { share: 100 });
+    for (const bad of [0, 101, 'half', null]) {
+      const parsed = parseLimitShare(bad);
+      assert.equal(parsed.share, 100);
+      assert.equal(parsed.problem === undefined, bad === null, String(bad));
+    }
+    assert.deepEqual(
+      connectionTuning({
+        ttsConfigConnection: {
+          backoff: { baseMs: 100, maxMs: 5000, waitingMaxMs: 500, maxAttempts: 4 },
+          waitDeadlineMs: 10_000,
+          keepWarmWindowMs: 60_000,
+          qwenIdleMs: 30_000,
+          qwenRequestsPerMinute: { 'qwen-tts-realtime': 60, bad: -1 },
+          taskStartsPerSecond: 'many',
+        },
+      }),
+      {
+        qwenIdleMs: 30_000,
+        keepWarmWindowMs: 60_000,
+        reconnect: { baseMs: 100, maxMs: 5000, waitingMaxMs: 500, deadlineMs: 10_000 },
+        qwenRequestsPerMinute: { 'qwen-tts-realtime': 60 },
+      },
+    );
+    assert.deepEqual(connectionTuning({ ttsConfigConnection: { backoff: { baseMs: 100 }, waitDeadlineMs: 0 } }), {}, 'an incomplete backoff and a zero deadline are ignored');
+    assert.deepEqual(connectionTuning({}), {});
   });
 
   it('serves the model and voice catalog to the edit dialogs', async () => {

@@ -70,10 +70,20 @@ describe('editor endpoints: custom voices and voice preview', () => {
       assert.equal(res.headers['content-type'], 'audio/wav');
       const pcm = expectedAudio({ text, voice: c.voice, sampleRate: 24000, service: c.service, qwenMode: 'commit' });
       assert.ok((res.body as Buffer).equals(Buffer.concat([wavHeader(24000, pcm.length), pcm])), 'the header and the samples the service sent');
-      // The session went back to the config's manager, warm, instead of being closed.
       const opened = sim.stats.connections[c.service];
       await helper.request().post('/dashscope-tts/preview').send({ config: 'cfg', model: c.model, voice: c.voice, text }).expect(200);
-      assert.equal(sim.stats.connections[c.service], opened, 'the second preview reused the connection');
+      if (c.service === 'cosyvoice') {
+        // The socket went back to the config's manager, warm, instead of being closed.
+        assert.equal(sim.stats.connections.cosyvoice, opened, 'the second preview reused the connection');
+      } else {
+        // Each preview is fenced with session.finish, so no response of it can leak into later use.
+        const sessions = sim.transcripts.filter((t) => t.service === 'qwen');
+        assert.equal(sessions.length, 2, 'one session per preview');
+        for (const t of sessions) {
+          const types = t.entries.map((e) => (e.json as { type?: string } | undefined)?.type);
+          assert.ok(types.includes('session.finish') && types.includes('session.finished'), `ended with session.finish: ${types.join(' ')}`);
+        }
+      }
     });
   }
 

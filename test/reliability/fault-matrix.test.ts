@@ -13,7 +13,9 @@ import type { SimulatorOptions } from '../simulator';
 /** settings.js tuning: short clocks so every timeout row runs in well under a second. */
 const TUNING = {
   connectTimeoutMs: 300,
-  backoff: { baseMs: 40, maxMs: 200, maxAttempts: 6 },
+  backoff: { baseMs: 40, maxMs: 200 },
+  // An utterance waits this long for a connection (default 30 s), then fails to catch.
+  waitDeadlineMs: 1000,
   // Five pauses of at least 125 + 4 x 250 ms: longer than the service's one-second rate window.
   throttleBackoff: { baseMs: 250, maxMs: 500, maxAttempts: 5 },
   cosyvoiceLimits: { startTimeoutMs: 300, finishTimeoutMs: 2000, idleFinishMs: 150 },
@@ -38,7 +40,7 @@ const rows: Row[] = [
     run: async (rig) => {
       rig.sim.inject({ kind: 'drop-after-frames', frames: 0 });
       await rig.spoken(SAY, 'alert');
-      assert.equal(rig.sim.stats.connections[rig.service], 2, 'one more socket for the retry');
+      assert.equal(rig.textConnections(), 2, 'one more socket for the retry');
     },
   },
   {
@@ -106,10 +108,19 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'error event InternalError on append, then the service closes the session: catch gets it',
+    name: 'error event InternalError on append, then the service closes the session: said again on a fresh session, spoken',
     services: ['qwen'],
     run: async (rig) => {
       rig.sim.inject({ kind: 'qwen-error', code: 'InternalError', message: 'Internal server error.', on: 'append', fatal: true });
+      await rig.spoken(SAY, 'alert');
+      assert.equal(rig.textConnections(), 2);
+    },
+  },
+  {
+    name: 'error event InternalError on append twice, each session closed: catch gets it after one retry',
+    services: ['qwen'],
+    run: async (rig) => {
+      rig.sim.inject({ kind: 'qwen-error', code: 'InternalError', message: 'Internal server error.', on: 'append', fatal: true, times: 2 });
       await rig.fails(SAY, 'alert', 'InternalError');
     },
   },
@@ -160,7 +171,7 @@ const rows: Row[] = [
       const started = Date.now();
       await rig.spoken(SAY, 'alert');
       assert.ok(Date.now() - started >= 125, 'it waited (backoff) before trying again');
-      assert.equal(rig.sim.stats.connections.qwen, 2);
+      assert.equal(rig.textConnections(), 2);
     },
   },
   {
@@ -242,7 +253,7 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'refused longer than the attempts allow: NetworkError to catch, and the service back later works',
+    name: 'refused past the wait deadline: NetworkError to catch, and the service back later works',
     run: async (rig) => {
       await rig.sim.stopListening();
       await rig.fails(SAY, 'alert', 'NetworkError');
@@ -305,7 +316,7 @@ const rows: Row[] = [
       // The client's own idle timer (qwenIdleMs, tuned to 100 ms below) sends session.finish; the service closes.
       await waitFor(() => rig.sim.stats.openSockets === 0, 2000, 'session.finished and close');
       await rig.spoken(NEXT, 'second');
-      assert.equal(rig.sim.stats.connections.qwen, 2);
+      assert.equal(rig.textConnections(), 2);
     },
   },
 
@@ -333,7 +344,8 @@ const rows: Row[] = [
     run: async (rig) => {
       rig.sim.inject({ kind: 'delay-session-created', ms: 5000 });
       await rig.spoken(SAY, 'alert');
-      assert.equal(rig.sim.stats.connections.qwen, 2, 'the stuck socket was discarded');
+      assert.notEqual(rig.sim.transcripts[0]?.closeCode, undefined, 'the stuck socket was discarded');
+      assert.equal(rig.textConnections(), 1);
     },
   },
   {
@@ -351,7 +363,9 @@ const rows: Row[] = [
       run: async (rig) => {
         rig.sim.inject({ kind: 'malformed-frame', what });
         await rig.spoken(SAY, 'alert');
-        assert.equal(rig.sim.stats.connections[rig.service], 2, 'the socket that spoke nonsense was replaced');
+        // The first frame of the first connection was the nonsense (task-started or session.created).
+        assert.notEqual(rig.sim.transcripts[0]?.closeCode, undefined, 'the socket that spoke nonsense was closed');
+        assert.ok(rig.sim.transcripts.length >= 2, 'and replaced');
       },
     }),
   ),

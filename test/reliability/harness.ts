@@ -69,6 +69,24 @@ export class Rig {
 
   constructor(readonly service: Service) {}
 
+  /**
+   * Connections that carried text: CosyVoice sockets that ran a task, Qwen sessions that were
+   * appended to. A Qwen utterance has a session of its own and a spare is opened ahead
+   * (docs/protocol.md "Qwen: end of an utterance"), so plain connection counts include spares.
+   */
+  textConnections(): number {
+    const wanted = this.service === 'qwen' ? 'input_text_buffer.append' : 'run-task';
+    return this.sim.transcripts.filter(
+      (t) =>
+        t.service === this.service &&
+        t.entries.some((e) => {
+          if (e.dir !== 'C') return false;
+          const json = e.json as { type?: string; header?: { action?: string } } | undefined;
+          return json?.type === wanted || json?.header?.action === wanted;
+        }),
+    ).length;
+  }
+
   static async start(service: Service, simOptions: SimulatorOptions = {}, opts: { cfg?: Record<string, unknown>; node?: Record<string, unknown>; key?: string } = {}): Promise<Rig> {
     const rig = new Rig(service);
     rig.sim = await DashScopeSimulator.start(simOptions);

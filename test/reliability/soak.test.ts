@@ -20,6 +20,8 @@ const BATCH = 25;
 const TUNING = {
   // The simulator enforces no rate here: the client's own limit (3 starts a second) would make this minutes long.
   taskStartsPerSecond: 1000,
+  // Each Qwen utterance opens its own session, and a session counts against the model's request rate.
+  qwenRequestsPerMinute: { 'qwen3-tts-flash-realtime': 1_000_000 },
   connectTimeoutMs: 300,
   backoff: { baseMs: 20, maxMs: 100, maxAttempts: 6 },
   throttleBackoff: { baseMs: 40, maxMs: 80, maxAttempts: 5 },

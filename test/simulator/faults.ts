@@ -30,8 +30,15 @@ export type Fault =
       on?: 'session.update' | 'append' | 'commit';
     } & Repeat)
   | ({ kind: 'idle-close' } & Repeat)
+  /**
+   * Qwen: the next response queued ends early with response.done of this status, after
+   * `afterFrames` audio deltas (default 0); the rest of that response's text is never spoken.
+   */
+  | ({ kind: 'response-status'; status: 'failed' | 'cancelled' | 'incomplete'; afterFrames?: number } & Repeat)
   | ({ kind: 'malformed-frame'; what: 'not-json' | 'no-header' | 'truncated' } & Repeat & ServiceFilter)
-  | ({ kind: 'empty-audio' } & Repeat);
+  | ({ kind: 'empty-audio' } & Repeat)
+  /** CosyVoice: after a task's first audio frame, events (and a binary frame) of another task id. */
+  | ({ kind: 'stray-task-events' } & Repeat);
 
 export type FaultKind = Fault['kind'];
 export type FaultOf<K extends FaultKind> = Extract<Fault, { kind: K }>;

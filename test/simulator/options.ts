@@ -16,6 +16,23 @@ export interface CosyVoiceOptions {
   sentenceTerminators?: string;
   /** error_code of the 23 s timeout: docs disagree between InvalidParameter and CLIENT_ERROR (§6.5). */
   timeoutErrorCode?: string;
+  /**
+   * Where a wav/mp3 container header (RIFF / ID3) travels. Docs: only the first binary frame of a
+   * task carries it (§3, §10), so each task is a whole file; whether a task's later sentences
+   * start another one is not stated (unconfirmed). Default 'per-task'.
+   */
+  containerHeaders?: 'per-task' | 'per-sentence';
+  /**
+   * A continue-task whose text is only whitespace. Docs only say empty/missing text fails with
+   * `Please ensure input text is valid.` (§5.2); whitespace is unconfirmed. Default 'accept'.
+   */
+  blankContinueTask?: 'accept' | 'fail';
+  /**
+   * How a run-task beyond `rateLimitPerSecond` is refused: task-failed `Throttling.RateQuota`, or a
+   * connection close (1013 "try again later", the same words as reason) — §6.5 "task-failed / close
+   * (unconfirmed on WS)". Default 'task-failed'.
+   */
+  throttleAnswer?: 'task-failed' | 'close';
 }
 
 export interface QwenOptions {
@@ -26,6 +43,18 @@ export interface QwenOptions {
   sentenceTerminators?: string;
   /** Rates accepted besides the documented four (SDK docstrings also list 22050/44100 — docs disagree). */
   extraSampleRates?: number[];
+  /** server_commit: the service cuts its buffer into a response at sentence ends only, or at clause marks too (unconfirmed). */
+  serverCuts?: 'sentence' | 'clause';
+  /** server_commit: 0 = no limit; otherwise a cut also when this many characters wait without a cut point (unconfirmed). */
+  maxBufferChars?: number;
+  /** server_commit: the service's own cuts are announced with input_text_buffer.committed (unconfirmed, §5.4). */
+  announceServerCommits?: boolean;
+  /** How a commit of an empty buffer is answered: the docs say an error (§4.3); code and alternatives unconfirmed. */
+  emptyCommit?: 'error' | 'committed' | 'ignore';
+  /** commit mode: one response per commit (documented), or one per sentence of the committed text (unconfirmed). */
+  responsesPerCommit?: 'one' | 'per-sentence';
+  /** 0 = off; otherwise the session gets an `error` and is closed this long after it opened (§7: undocumented). */
+  maxSessionMs?: number;
 }
 
 export type CloneUrlFailure = 'decoder' | 'file-too-large' | 'sample-rate' | 'silent' | 'internal' | 'undeployed';
@@ -120,12 +149,21 @@ export function resolveOptions(o: SimulatorOptions = {}): ResolvedOptions {
       rateLimitPerSecond: c.rateLimitPerSecond ?? 0,
       sentenceTerminators: c.sentenceTerminators ?? COSYVOICE_TERMINATORS,
       timeoutErrorCode: c.timeoutErrorCode ?? 'InvalidParameter',
+      containerHeaders: c.containerHeaders ?? 'per-task',
+      blankContinueTask: c.blankContinueTask ?? 'accept',
+      throttleAnswer: c.throttleAnswer ?? 'task-failed',
     },
     qwen: {
       idleTimeoutMs: q.idleTimeoutMs ?? 0,
       uncommittedOnFinish: q.uncommittedOnFinish ?? 'discard',
       sentenceTerminators: q.sentenceTerminators ?? QWEN_TERMINATORS,
       extraSampleRates: q.extraSampleRates ?? [],
+      serverCuts: q.serverCuts ?? 'sentence',
+      maxBufferChars: Math.max(0, q.maxBufferChars ?? 0),
+      announceServerCommits: q.announceServerCommits ?? false,
+      emptyCommit: q.emptyCommit ?? 'error',
+      responsesPerCommit: q.responsesPerCommit ?? 'one',
+      maxSessionMs: Math.max(0, q.maxSessionMs ?? 0),
     },
     customization: {
       deployMs: z.deployMs ?? 0,

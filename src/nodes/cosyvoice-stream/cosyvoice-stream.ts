@@ -41,10 +41,12 @@ export = function registerCosyVoiceStream(RED: NodeAPI): void {
       speakingLabel: (p) => p.voice,
       settingsError: defaultsError,
       service: 'cosyvoice',
+      model: props.model,
       defaultSettings: defaults,
       audioOf: (p) => ({ format: p.format, sampleRate: p.sampleRate }),
       languageOf: (p) => p.languageHints?.[0],
-      probe: (manager) => manager.acquireCosyVoice().then((lease) => lease.release()),
+      // One attempt per recovery check, not an utterance's wait (docs/protocol.md "Reconnecting").
+      probe: (manager) => manager.probeCosyVoice(),
     }, { cache: def.cache === true, fallback: def.fallback === true });
   }
 

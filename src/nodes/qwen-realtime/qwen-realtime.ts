@@ -36,16 +36,19 @@ export = function registerQwenRealtime(RED: NodeAPI): void {
         return defaults as QwenUtteranceSettings;
       },
       createEngine: (manager) => new QwenEngine(manager),
+      // keepWarm: a session ready before the first utterance; the engine opens each next one while one speaks.
       prewarm: (config) => {
         if (defaults && config.manager && config.keepWarm) config.manager.prewarmQwen(defaults.model, defaults.session);
       },
       speakingLabel: (s) => s.session.voice,
       settingsError: defaultsError,
       service: 'qwen',
+      model: props.model,
       defaultSettings: defaults,
       audioOf: (s) => ({ format: s.session.responseFormat, sampleRate: s.session.sampleRate }),
       languageOf: (s) => s.session.languageType,
-      probe: (manager, s) => manager.acquireQwen(s.model, s.session).then((lease) => lease.release()),
+      // One attempt per recovery check, parked for the next utterance (docs/protocol.md "Reconnecting").
+      probe: (manager, s) => manager.probeQwen(s.model, s.session),
     }, { cache: def.cache === true, fallback: def.fallback === true });
   }
 

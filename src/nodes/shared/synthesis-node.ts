@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { ConnectionManager, ConnectionState, ManagerUser } from '../../connection/connection-manager';
+import { regionWarning } from '../../dashscope/catalog';
 import type { AudioFormat } from '../../dashscope/cosyvoice';
 import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
 import { InputError } from '../../speech/input-error';
@@ -26,6 +27,8 @@ export interface SynthesisBinding<Settings> {
   speakingLabel?(settings: Settings): string;
   /** Part of the phrase cache key: which service's audio this is. */
   service: string;
+  /** The node's model field as configured (also when its other settings are invalid). */
+  model: unknown;
   /** The node's own settings (undefined when they are invalid), checked against the fallback voice at deploy. */
   defaultSettings?: Settings;
   /** The format and rate this node promises: the fallback voice keeps that promise. */
@@ -85,6 +88,10 @@ export function attachSynthesis<Settings>(
     });
     return;
   }
+  // Once, at deploy, and nothing else changes: the catalog is a snapshot and the service decides
+  // (docs/protocol.md "Endpoints and regions").
+  const regionNote = typeof binding.model === 'string' ? regionWarning(binding.model, config.region) : undefined;
+  if (regionNote) node.warn(regionNote);
   if (!config.manager) {
     const reason = config.configError ?? 'the tts-config node is not usable';
     node.status({ fill: 'red', shape: 'ring', text: reason.length > 60 ? `${reason.slice(0, 57)}...` : reason });

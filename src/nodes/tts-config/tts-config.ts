@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { NodeAPI } from 'node-red';
-import { ConnectionManager, type ManagerOptions } from '../../connection/connection-manager';
+import { ConnectionManager } from '../../connection/connection-manager';
 import { EndpointError, resolveEndpoints, type Region } from '../../dashscope/endpoints';
 import type { HttpAccess } from '../../dashscope/http-json';
 import { PhraseStore } from '../../speech/cache/phrase-store';
 import { registerCatalogEndpoint } from './catalog-endpoint';
+import { connectionTuning, parseLimitShare } from './connection-tuning';
 import { registerVoiceEndpoints } from './voice-endpoints';
 import type { TtsConfigCredentials, TtsConfigDef, TtsConfigNode } from './types';
 
@@ -18,49 +19,6 @@ function cacheBytes(value: string | number | undefined): number {
   return Number.isFinite(mb) && mb > 0 ? Math.round(mb * MB) : DEFAULT_CACHE_MB * MB;
 }
 
-type Tuning = Pick<ManagerOptions, 'taskStartsPerSecond' | 'cosyvoiceIdleMs' | 'qwenIdleMs' | 'connectTimeoutMs' | 'backoff' | 'throttleBackoff' | 'cosyvoiceLimits'>;
-const TUNABLE = ['taskStartsPerSecond', 'cosyvoiceIdleMs', 'qwenIdleMs', 'connectTimeoutMs'] as const;
-const BACKOFF_KEYS = ['baseMs', 'maxMs', 'maxAttempts'] as const;
-const LIMIT_KEYS = ['startTimeoutMs', 'finishTimeoutMs', 'idleFinishMs'] as const;
-
-function isTuningNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
-
-/**
- * Advanced settings.js tuning, `ttsConfigConnection: { taskStartsPerSecond, cosyvoiceIdleMs, ... }`:
- * an account with a higher rate quota, or a proxy that drops idle sockets sooner than the service.
- * `backoff: { baseMs, maxMs, maxAttempts }` (all three) replaces the reconnect policy,
- * `throttleBackoff` (same shape) the pauses before an utterance refused with Throttling is retried,
- * `cosyvoiceLimits: { startTimeoutMs, finishTimeoutMs, idleFinishMs }` the client's task clocks.
- */
-function connectionTuning(settings: Record<string, unknown>): Tuning {
-  const raw = settings.ttsConfigConnection;
-  const tuning: Tuning = {};
-  if (!raw || typeof raw !== 'object') return tuning;
-  const values = raw as Record<string, unknown>;
-  for (const key of TUNABLE) {
-    const value = values[key];
-    if (isTuningNumber(value)) tuning[key] = value;
-  }
-  for (const key of ['backoff', 'throttleBackoff'] as const) {
-    const policy = values[key] as Record<string, unknown> | undefined;
-    if (policy && typeof policy === 'object' && BACKOFF_KEYS.every((k) => isTuningNumber(policy[k]))) {
-      tuning[key] = { baseMs: policy.baseMs as number, maxMs: policy.maxMs as number, maxAttempts: policy.maxAttempts as number };
-    }
-  }
-  const limits = values.cosyvoiceLimits as Record<string, unknown> | undefined;
-  if (limits && typeof limits === 'object') {
-    const picked: NonNullable<Tuning['cosyvoiceLimits']> = {};
-    for (const key of LIMIT_KEYS) {
-      const value = limits[key];
-      if (isTuningNumber(value) && value > 0) picked[key] = value;
-    }
-    if (Object.keys(picked).length > 0) tuning.cosyvoiceLimits = picked;
-  }
-  return tuning;
-}
-
 export = function registerTtsConfig(RED: NodeAPI): void {
   function TtsConfig(this: TtsConfigNode, def: TtsConfigDef): void {
     RED.nodes.createNode(this, def);
@@ -70,6 +28,8 @@ export = function registerTtsConfig(RED: NodeAPI): void {
     node.keepWarm = def.keepWarm === true;
     node.configError = undefined;
     node.endpointId = '';
+    const limitShare = parseLimitShare(def.limitShare);
+    if (limitShare.problem) node.warn(limitShare.problem);
     let store: PhraseStore | undefined;
     node.phraseCache = () => {
       const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
@@ -95,6 +55,8 @@ export = function registerTtsConfig(RED: NodeAPI): void {
           endpoints,
           credentials: { apiKey, workspace: (def.workspace || '').trim() || undefined },
           keepWarm: def.keepWarm === true,
+          // Two config nodes with the same key share the account's limits (docs/protocol.md "Rate limits").
+          limitShare: limitShare.share,
         });
         // The voice nodes' REST calls go to the same endpoints with the same identity.
         http = Object.freeze({

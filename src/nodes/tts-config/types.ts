@@ -11,6 +11,8 @@ export interface TtsConfigDef extends NodeDef {
   keepWarm: boolean;
   /** Phrase cache bound in MB, shared by the synthesis nodes that use this config with their cache on. */
   cacheSize?: string | number;
+  /** This Node-RED's share of the account's rate limits, in percent (1–100; empty = 100). */
+  limitShare?: string | number;
 }
 
 export interface TtsConfigCredentials {

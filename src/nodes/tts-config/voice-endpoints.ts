@@ -90,25 +90,29 @@ export async function synthesizePreview(config: TtsConfigNode, service: Service,
       return;
     }
     const lease = await manager.acquireQwen(model, { voice, mode: 'commit', responseFormat: 'pcm', sampleRate: PREVIEW_SAMPLE_RATE });
-    let clean = false;
+    let finished = false;
     try {
+      // Ended with session.finish, the one fence after which no response of this text can still
+      // come, however many responses the service answers the commit with (docs/protocol.md
+      // "Qwen: end of an utterance"). The session is never reused.
       await new Promise<void>((resolve, reject) => {
         lease.session.listener = {
           onAudio: (c) => chunks.push(c),
-          onResponseDone: () => {
-            clean = true;
+          onResponseDone: () => undefined,
+          onSessionFinished: () => {
+            finished = true;
             resolve();
           },
           onError: reject,
-          onClosed: (err) => reject(err ?? new Error('the session closed')),
+          onClosed: (err) => (err ? reject(err) : resolve()),
         };
         lease.session.append(text);
         lease.session.commit();
+        lease.session.finish();
       });
     } finally {
       lease.session.listener = undefined;
-      // A session left mid-response cannot be handed to a synthesis node.
-      if (clean) lease.release();
+      if (finished) lease.retire();
       else lease.discard();
     }
   };

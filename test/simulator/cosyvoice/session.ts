@@ -45,6 +45,8 @@ interface Task {
   textChars: number;
   continues: number;
   headerPending: boolean;
+  /** A stray-task-events fault waits for this task's first audio frame. */
+  stray: boolean;
   prevFrameMs: number;
   last?: ev.LastSentence;
 }
@@ -52,6 +54,10 @@ interface Task {
 const MAX_CHARS_PER_CONTINUE = 20_000;
 const MAX_CHARS_PER_TASK = 200_000;
 const TIMEOUT_MESSAGE = 'request timeout after 23 seconds.';
+const THROTTLE_CODE = 'Throttling.RateQuota';
+const THROTTLE_MESSAGE = 'Requests rate limit exceeded, please try again later.';
+/** RFC 6455 "Try Again Later": the close the 'close' throttle answer uses (§6.5, unconfirmed on WS). */
+const CLOSE_TRY_AGAIN_LATER = 1013;
 
 function invalidAction(action: string): string {
   return `Invalid action('${action}')! Please follow the protocol!`;
@@ -131,6 +137,14 @@ export class CosyVoiceSession {
     this.conn.close(1000, 'task failed');
   }
 
+  /** A run-task beyond the account's rate, refused the way `throttleAnswer` says. */
+  private throttle(taskId: string): void {
+    if (this.env.options.cosyvoice.throttleAnswer === 'task-failed') return this.failTask(taskId, THROTTLE_CODE, THROTTLE_MESSAGE);
+    this.shutdown();
+    this.env.stats.tasks.failed += 1;
+    this.conn.close(CLOSE_TRY_AGAIN_LATER, `${THROTTLE_CODE}: ${THROTTLE_MESSAGE}`);
+  }
+
   private becomeIdle(): void {
     this.phase = 'idle';
     this.task = undefined;
@@ -163,9 +177,7 @@ export class CosyVoiceSession {
 
     const injected = faults.take('fail-task', (f) => (f.after ?? 'run-task') === 'run-task');
     if (injected) return this.failTask(ins.taskId, injected.code, injected.message);
-    if (!this.env.rateLimiter.tryAcquire(this.conn.info.apiKey)) {
-      return this.failTask(ins.taskId, 'Throttling.RateQuota', 'Requests rate limit exceeded, please try again later.');
-    }
+    if (!this.env.rateLimiter.tryAcquire(this.conn.info.apiKey)) return this.throttle(ins.taskId);
     const v = validateRunTask(ins.payload, this.env.voices);
     if (!v.ok) return this.failTask(ins.taskId, v.code, v.message);
 
@@ -183,6 +195,7 @@ export class CosyVoiceSession {
       textChars: 0,
       continues: 0,
       headerPending: true,
+      stray: faults.take('stray-task-events') !== undefined,
       prevFrameMs: 0,
     };
     this.task = task;
@@ -233,7 +246,9 @@ export class CosyVoiceSession {
       this.armGapTimer(task);
       return this.flushTail(task);
     }
-    if (typeof text !== 'string' || text === '') return this.failTask(task.id, 'InvalidParameter', 'Please ensure input text is valid.');
+    if (typeof text !== 'string' || text === '' || (this.env.options.cosyvoice.blankContinueTask === 'fail' && text.trim() === '')) {
+      return this.failTask(task.id, 'InvalidParameter', 'Please ensure input text is valid.');
+    }
     if (task.failOnFirstText) return this.failTask(task.id, task.failOnFirstText.code, task.failOnFirstText.message);
     task.continues += 1;
     if (task.settings.enableSsml && task.continues > 1) return this.failTask(task.id, 'InvalidParameter', 'Text request limit violated, expected 1.');
@@ -299,7 +314,7 @@ export class CosyVoiceSession {
     const billed = task.billed;
     const words = task.settings.wordTimestamps ? wordTimestamps(sentence) : [];
     task.last = { index, words };
-    const frames = sentenceFrames(sentence, task.shape, task.headerPending);
+    const frames = sentenceFrames(sentence, task.shape, task.headerPending || cosyvoice.containerHeaders === 'per-sentence');
     task.headerPending = false;
     const readyAt = Date.now();
     const steps: PacedStep[] = frames.map((frame, i) => ({
@@ -315,9 +330,28 @@ export class CosyVoiceSession {
         if (!alive) this.shutdown();
       },
     }));
+    if (task.stray && steps.length > 0) {
+      task.stray = false;
+      steps.splice(1, 0, { tag: task.id, run: () => this.sendStrayEvents() });
+    }
     task.prevFrameMs = frames[frames.length - 1]?.durationMs ?? 0;
     const endWords = cosyvoice.wordsIn === 'task-finished' ? [] : words;
     steps.push({ tag: task.id, run: () => this.conn.sendEvent(ev.sentenceEnd(task.id, index, sentence, endWords, billed)) });
     this.queue.push(...steps);
+  }
+
+  /**
+   * The stray-task-events fault: a whole task's worth of events under another task id, audio frame
+   * included, in the middle of this task's audio. A client must ignore all of it (§4 rule 3: events
+   * carry the task id they belong to; the binary frame belongs to the sentence-synthesis before it).
+   */
+  private sendStrayEvents(): void {
+    const stranger = randomUUID().replace(/-/g, '');
+    this.conn.sendEvent(ev.sentenceBegin(stranger, 0, 'stray'));
+    this.conn.sendEvent(ev.sentenceSynthesis(stranger, 0));
+    this.conn.sendBinary(Buffer.alloc(640, 0x5a));
+    this.conn.sendEvent(ev.sentenceEnd(stranger, 0, 'stray', [], 5));
+    this.conn.sendEvent(ev.taskFinished(stranger, randomUUID(), 5));
+    this.conn.sendEvent(ev.taskFailed(stranger, 'InvalidParameter', 'a stray event of another task'));
   }
 }

@@ -77,7 +77,10 @@ export function outputItemDone(ref: ResponseRef): Event {
   return event('response.output_item.done', { response_id: ref.id, output_index: 0, item: item(ref, 'completed', [AUDIO_PART]) });
 }
 
-export function responseDone(ref: ResponseRef, status: 'completed' | 'cancelled', usage: Event): Event {
+/** §5.6 lists in_progress, completed, failed, incomplete; cancelled follows the OpenAI convention (§4.6, unconfirmed). */
+export type ResponseStatus = 'completed' | 'cancelled' | 'failed' | 'incomplete';
+
+export function responseDone(ref: ResponseRef, status: ResponseStatus, usage: Event): Event {
   return event('response.done', {
     response: {
       id: ref.id,

@@ -2,6 +2,9 @@
  * One Qwen-TTS-Realtime WebSocket = one session (qwen-realtime.md §2, §6): session.created on
  * connect, text buffered and cut into responses (server_commit: per sentence; commit: per commit),
  * responses strictly one after another, session.finish → drain → session.finished → close 1000.
+ * Where the notes are silent, options choose among the plausible behaviours (options.ts QwenOptions):
+ * where server_commit cuts, whether it announces its cuts, how an empty commit is answered, how many
+ * responses a commit gets, and a maximum session duration.
  */
 import { findModel, QWEN_PROTOCOL, type CatalogModel } from '../catalog';
 import type { FaultOf, FaultQueue } from '../faults';
@@ -10,13 +13,14 @@ import { parseJsonObject, type JsonObject } from '../json';
 import type { ResolvedOptions } from '../options';
 import { PacedQueue, type PacedStep } from '../paced-queue';
 import { sentenceFrames } from '../sentence-audio';
-import { allSentences, splitSentences } from '../sentences';
+import { allSentences } from '../sentences';
 import type { ClientFrame, SimConnection } from '../sim-connection';
 import type { SimulatorStats } from '../stats';
 import { TimerBag } from '../timer-bag';
 import type { VoiceStore } from '../voice-store';
 import * as ev from './events';
 import { applySessionUpdate, defaultSessionConfig, describeSession, type QwenSessionConfig } from './session-config';
+import { cutBuffer } from './server-cuts';
 import { responseUsage } from './usage';
 import { isQwenVoiceAllowed, voiceNotSupported } from './voice-check';
 
@@ -45,9 +49,8 @@ export class QwenSession {
   private readonly model: CatalogModel | undefined;
   private config: QwenSessionConfig = defaultSessionConfig();
   private readonly sessionId = qwenId('sess');
-  /** Text appended but not yet turned into a response. */
+  /** Text appended but not yet turned into a response (server_commit: not yet cut). */
   private buffer = '';
-  private appendedSinceCommit = false;
   private responseStarted = false;
   private createdSent = false;
   private active: ActiveResponse | undefined;
@@ -66,6 +69,7 @@ export class QwenSession {
     conn.onClose(() => this.dispose());
     this.announce();
     this.armIdle();
+    this.armMaxDuration();
   }
 
   dispose(): void {
@@ -123,6 +127,17 @@ export class QwenSession {
     });
   }
 
+  /** §7: a maximum session duration is undocumented; when set, it ends the session even mid-response. */
+  private armMaxDuration(): void {
+    const ms = this.env.options.qwen.maxSessionMs;
+    if (ms <= 0) return;
+    this.timers.after(ms, () => {
+      if (this.phase === 'closing') return;
+      this.conn.sendEvent(ev.error('session_expired', `Session expired: the maximum session duration of ${ms} ms was reached.`));
+      this.closeNow();
+    });
+  }
+
   private onFrame(frame: ClientFrame): void {
     if (this.phase !== 'open' || !this.model) return;
     this.armIdle();
@@ -150,7 +165,6 @@ export class QwenSession {
         return this.commit();
       case 'input_text_buffer.clear':
         this.buffer = '';
-        this.appendedSinceCommit = false;
         return this.reply(ev.cleared());
       case 'session.finish':
         return this.finish();
@@ -176,22 +190,45 @@ export class QwenSession {
     if (typeof msg.text !== 'string') return this.reply(ev.error('invalid_value', "input_text_buffer.append needs a string 'text'."));
     if (!msg.text) return;
     this.buffer += msg.text;
-    this.appendedSinceCommit = true;
     if (this.config.mode !== 'server_commit') return;
-    const { sentences, rest } = splitSentences(this.buffer, this.env.options.qwen.sentenceTerminators);
+    const q = this.env.options.qwen;
+    const { pieces, rest } = cutBuffer(this.buffer, q);
     this.buffer = rest;
-    for (const s of sentences) this.enqueueResponse([s]);
+    for (const piece of pieces) {
+      if (q.announceServerCommits) this.reply(ev.committed(qwenId('item')));
+      this.enqueueResponse([piece]);
+    }
   }
 
   private commit(): void {
-    // "The buffer" is what was appended since the last commit, even if server_commit already
-    // started synthesizing complete sentences of it.
-    if (!this.appendedSinceCommit) return this.reply(ev.error('invalid_value', 'Error committing input text buffer: buffer is empty.'));
-    this.appendedSinceCommit = false;
-    this.reply(ev.committed(qwenId('item')));
+    // "The buffer" is what has not been turned into a response yet: in server_commit mode the
+    // service's own cuts empty it (measured: a commit after the service cut everything is refused
+    // with "buffer is empty").
     const text = this.takeBuffer();
-    if (!text) return;
-    this.enqueueResponse(this.config.mode === 'commit' ? allSentences(text, this.env.options.qwen.sentenceTerminators) : [text]);
+    if (!text) return this.emptyCommit();
+    this.reply(ev.committed(qwenId('item')));
+    if (this.config.mode === 'commit') this.respondToCommit(text);
+    else this.enqueueResponse([text]);
+  }
+
+  /** §4.3: the docs say an error; the code, and whether it may be a bare `committed` or nothing, are unconfirmed. */
+  private emptyCommit(): void {
+    switch (this.env.options.qwen.emptyCommit) {
+      case 'error':
+        return this.reply(ev.error('invalid_value', 'Error committing input text buffer: buffer is empty.'));
+      case 'committed':
+        return this.reply(ev.committed(qwenId('item')));
+      case 'ignore':
+        return;
+    }
+  }
+
+  /** commit mode: one response for the committed text (§6.2), or one per sentence of it (unconfirmed). */
+  private respondToCommit(text: string): void {
+    const q = this.env.options.qwen;
+    const sentences = allSentences(text, q.sentenceTerminators);
+    if (q.responsesPerCommit === 'per-sentence') for (const s of sentences) this.enqueueResponse([s]);
+    else this.enqueueResponse(sentences);
   }
 
   private finish(): void {
@@ -199,8 +236,9 @@ export class QwenSession {
     this.cancelIdle();
     const text = this.takeBuffer();
     if (text) {
+      // §4.5: server_commit synthesizes the whole remaining buffer; commit mode's uncommitted text is unconfirmed.
       if (this.config.mode === 'server_commit') this.enqueueResponse([text]);
-      else if (this.env.options.qwen.uncommittedOnFinish === 'synthesize') this.enqueueResponse(allSentences(text, this.env.options.qwen.sentenceTerminators));
+      else if (this.env.options.qwen.uncommittedOnFinish === 'synthesize') this.respondToCommit(text);
     }
     this.queue.push({
       run: () => {
@@ -230,7 +268,10 @@ export class QwenSession {
     });
   }
 
-  /** One response: created → item added → part added → deltas → audio/part/item done → response.done. */
+  /**
+   * One response: created → item added → part added → deltas → audio/part/item done → response.done.
+   * A response-status fault ends it early: only its first `afterFrames` deltas, then that status.
+   */
   private enqueueResponse(sentences: string[]): void {
     const model = this.model;
     if (!model || sentences.length === 0) return;
@@ -240,7 +281,10 @@ export class QwenSession {
     const { options, stats } = this.env;
     const ref: ev.ResponseRef = { id: qwenId('resp'), itemId: qwenId('item'), voice: c.voice };
     const shape = { voice: c.voice, sampleRate: c.sample_rate, format: c.response_format, chunkMs: options.chunkMs };
-    const frames = sentences.flatMap((s, i) => sentenceFrames(s, shape, i === 0));
+    const synthesized = sentences.flatMap((s, i) => sentenceFrames(s, shape, i === 0));
+    const early = this.env.faults.take('response-status');
+    const frames = early ? synthesized.slice(0, Math.max(0, early.afterFrames ?? 0)) : synthesized;
+    const status: ev.ResponseStatus = early?.status ?? 'completed';
     const text = sentences.join('');
     const usage = responseUsage(model, text, frames.reduce((a, f) => a + f.durationMs, 0));
     const readyAt = Date.now();
@@ -274,7 +318,7 @@ export class QwenSession {
         this.conn.sendEvent(ev.audioDone(ref));
         this.conn.sendEvent(ev.contentPartDone(ref));
         this.conn.sendEvent(ev.outputItemDone(ref));
-        this.conn.sendEvent(ev.responseDone(ref, 'completed', usage));
+        this.conn.sendEvent(ev.responseDone(ref, status, usage));
         stats.responses.done += 1;
         this.active = undefined;
       },
