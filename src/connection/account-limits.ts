@@ -7,13 +7,16 @@ import { RateLimiter, WINDOW_MARGIN_MS } from './rate-limiter';
  * starts from the same limiters, so a burst across nodes queues instead of being refused.
  */
 
-/** CosyVoice: run-task submissions per second per account (cosyvoice.md §8). */
+/** CosyVoice: run-task submissions per second per account (docs/protocol.md "CosyVoice: rate limit"). */
 export const COSYVOICE_TASK_STARTS_PER_SECOND = 3;
 
-/** Qwen realtime: requests per minute per model (qwen-realtime.md §7); one session counts as one request (unconfirmed). */
+/**
+ * Qwen realtime: requests per minute per model (docs/protocol.md "Qwen: limits and rate limits");
+ * one session counts as one request (unconfirmed: "Unconfirmed points" qwen-rate-unit).
+ */
 export const QWEN_REQUESTS_PER_MINUTE = 180;
 
-/** The models with a lower documented rate (qwen-realtime.md §7). */
+/** The models with a lower documented rate (docs/protocol.md "Qwen: limits and rate limits"). */
 const QWEN_SLOWER_MODELS: readonly (readonly [RegExp, number])[] = [
   [/^qwen3-tts-flash-realtime-2025-09-18$/, 10],
   [/^qwen-tts-realtime/, 10],
@@ -75,6 +78,12 @@ export interface AccountHold {
 
 class Account {
   readonly holders = new Set<AccountQuota>();
+  /**
+   * When the last holder left, the starts of the past window still count at the service: the
+   * account is kept (limiters, history and all) until then, so a redeploy that joins it again does
+   * not start a fresh budget on top of the old one. No timer: it is dropped when it is next looked at.
+   */
+  keptUntil = 0;
   readonly cosyvoice = new RateLimiter(0);
   private readonly qwen = new Map<string, RateLimiter>();
 
@@ -110,6 +119,13 @@ class Account {
     }
   }
 
+  /** The longest window of its limiters: how long a start still counts at the service. */
+  longestWindowMs(): number {
+    let ms = this.cosyvoice.limit.windowMs;
+    for (const limiter of this.qwen.values()) ms = Math.max(ms, limiter.limit.windowMs);
+    return ms;
+  }
+
   close(): void {
     this.cosyvoice.close();
     for (const limiter of this.qwen.values()) limiter.close();
@@ -121,6 +137,7 @@ const accounts = new Map<string, Account>();
 
 /** Joins the account's limiters (creating them for its first manager). */
 export function holdAccount(id: string, quota: AccountQuota): AccountHold {
+  dropExpired();
   let account = accounts.get(id);
   if (!account) {
     account = new Account();
@@ -142,13 +159,27 @@ export function holdAccount(id: string, quota: AccountQuota): AccountHold {
         joined.retune();
         return;
       }
-      joined.close();
-      if (accounts.get(id) === joined) accounts.delete(id);
+      // docs/protocol.md "Rate limits": kept for one more window (the closing managers cancelled
+      // their waiting work, so its limiters hold no timer), then dropped by dropExpired().
+      joined.keptUntil = Date.now() + joined.longestWindowMs();
+      dropExpired();
     },
   };
 }
 
+/** Closes and forgets the accounts nobody holds whose last window has passed. */
+function dropExpired(): void {
+  const now = Date.now();
+  for (const [id, account] of accounts) {
+    if (account.holders.size > 0 || account.keptUntil > now) continue;
+    account.close();
+    accounts.delete(id);
+  }
+}
+
 /** Accounts with a live manager (for tests and diagnostics). */
 export function heldAccounts(): number {
-  return accounts.size;
+  let n = 0;
+  for (const account of accounts.values()) if (account.holders.size > 0) n++;
+  return n;
 }

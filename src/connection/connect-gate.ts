@@ -11,6 +11,9 @@ import { backoffDelay, type ReconnectPolicy } from './backoff';
  */
 export type AttemptMode = 'waiting' | 'probe' | 'background';
 
+/** How many of the latest backoff pauses ConnectGate.waits keeps. */
+export const WAITS_KEPT = 50;
+
 /**
  * Every connection attempt of one account passes through here. Failures push the next allowed
  * attempt out exponentially for everyone (one flaky network never turns into a retry storm), but
@@ -29,7 +32,10 @@ export class ConnectGate {
   /** Attempts under way, and who waits for them to settle (background attempts never race one). */
   private inFlight = 0;
   private settled: (() => void)[] = [];
-  /** The pauses imposed after failures on the attempt that failed, newest last (for tests and diagnostics). */
+  /**
+   * The pauses imposed after failures on the attempt that failed, newest last (for tests and
+   * diagnostics): the last WAITS_KEPT only, as a long outage fails about once a second.
+   */
   readonly waits: number[] = [];
 
   constructor(
@@ -44,6 +50,11 @@ export class ConnectGate {
 
   get failures(): number {
     return this.consecutiveFailures;
+  }
+
+  /** How long an utterance waits for a connection. */
+  get deadlineMs(): number {
+    return this.policy.deadlineMs;
   }
 
   /**
@@ -72,6 +83,9 @@ export class ConnectGate {
         this.succeeded();
         return result;
       } catch (err) {
+        // `open` ran out of the utterance's time before connecting (a rate slot): no connection
+        // failed, so no backoff for anyone; the error already says why.
+        if (err instanceof DashScopeError && deadlineErrors.has(err)) throw err;
         const failure = err instanceof DashScopeError ? err : undefined;
         if (failure?.isAuthFailure) {
           this.authFailure = failure;
@@ -119,6 +133,7 @@ export class ConnectGate {
     const waitingCap = Math.min(this.policy.waitingMaxMs, this.policy.maxMs);
     this.waitingDelay = backoffDelay({ baseMs: this.policy.baseMs, maxMs: waitingCap }, this.consecutiveFailures, () => r);
     this.waits.push(mode === 'background' ? this.idleDelay : this.waitingDelay);
+    if (this.waits.length > WAITS_KEPT) this.waits.splice(0, this.waits.length - WAITS_KEPT);
     this.onFailure(failure);
   }
 
@@ -150,7 +165,7 @@ function seconds(ms: number): string {
  * node may tell a refused connection from a 503) and is retryable, so the fallback voice speaks.
  */
 export function deadlineError(cause: DashScopeError | undefined, deadlineMs: number): DashScopeError {
-  return new DashScopeError({
+  const err = new DashScopeError({
     code: cause?.code ?? 'NetworkError',
     message: `no connection to the service within ${seconds(deadlineMs)} (last attempt: ${cause?.message ?? 'none'})`,
     origin: cause?.origin ?? 'network',
@@ -159,7 +174,12 @@ export function deadlineError(cause: DashScopeError | undefined, deadlineMs: num
     requestId: cause?.requestId,
     cause,
   });
+  deadlineErrors.add(err);
+  return err;
 }
+
+/** Errors made by deadlineError(): thrown by an attempt, they end the wait as they are. */
+const deadlineErrors = new WeakSet<DashScopeError>();
 
 function closedGate(): DashScopeError {
   return new DashScopeError({ code: 'Closed', message: 'the configuration node was closed', origin: 'client', retryable: false });

@@ -14,7 +14,7 @@ import { QwenRealtimeSession, sessionUpdatePayload, type QwenSessionSettings } f
 import { openSocket } from '../dashscope/socket';
 import { accountId, DEFAULT_QUOTA, holdAccount, type AccountHold } from './account-limits';
 import { DEFAULT_RECONNECT, THROTTLE_BACKOFF, type BackoffPolicy, type ReconnectPolicy } from './backoff';
-import { ConnectGate, type AttemptMode } from './connect-gate';
+import { ConnectGate, deadlineError, type AttemptMode } from './connect-gate';
 import { QwenSpares } from './qwen-spares';
 import type { QueuedWork, RateLimiter } from './rate-limiter';
 import { KEEP_WARM_WINDOW_MS, UseWindow } from './use-window';
@@ -104,6 +104,14 @@ export interface QwenLease {
   retire(): void;
 }
 
+/** A spare session on its way (prewarmQwen). */
+interface QwenOpening {
+  /** Its rate slot is granted and the handshake under way: it will be ready within a handshake. */
+  handshaking: boolean;
+  /** Settles once the session is parked (or the attempt failed). */
+  done: Promise<void>;
+}
+
 interface ArmedTask {
   key: string;
   lease: CosyVoiceLease;
@@ -117,7 +125,8 @@ const MIN_HANDSHAKE_MS = 1000;
 /** docs/protocol.md "Qwen: ending a session": the grace after session.finish before we close. */
 const QWEN_FINISH_GRACE_MS = 2000;
 
-function qwenKey(model: string, settings: QwenSessionSettings): string {
+/** Sessions with equal keys are interchangeable (a session takes one session.update). */
+export function qwenSettingsKey(model: string, settings: QwenSessionSettings): string {
   const payload = sessionUpdatePayload(settings);
   return `${model}\n${JSON.stringify(Object.keys(payload).sort().map((k) => [k, payload[k]]))}`;
 }
@@ -138,8 +147,8 @@ export class ConnectionManager {
   /** This manager's work waiting for the account's rate budget: cancelled on close. */
   private readonly queued = new Set<QueuedWork>();
   private readonly slotWaiters = new Set<(err: DashScopeError) => void>();
-  /** Qwen settings keys with a spare session being opened: one at a time. */
-  private readonly prewarmingQwen = new Set<string>();
+  /** Spare sessions being opened, by settings key: one at a time. */
+  private readonly prewarmingQwen = new Map<string, QwenOpening>();
   /** Leases that carry an utterance (not a warm socket or a task started ahead). */
   private readonly utteranceLeases = new WeakSet<CosyVoiceLease>();
   private readonly limits: CosyVoiceLimits;
@@ -273,7 +282,7 @@ export class ConnectionManager {
   armCosyVoice(params: CosyVoiceTaskParams): void {
     if (!this.options.keepWarm || this.closed || this.arming || this.gate.authFailed || this.users.size === 0 || !this.window.active) return;
     const key = JSON.stringify(params);
-    if (this.armed?.key === key && !this.armed.task.finished) return;
+    if (this.armed?.key === key && this.armed.task.acceptsText) return;
     this.disarm();
     this.arming = true;
     const idle = this.idleLease();
@@ -299,6 +308,14 @@ export class ConnectionManager {
             armed.timer.unref?.();
           },
         });
+        // The task's own idle finish (idleFinishMs from run-task, docs/protocol.md "CosyVoice:
+        // timeouts") can come before the replacement timer (armedTaskMs from task-started) when
+        // task-started was slow: a finishing task takes no text, so it is replaced at once.
+        task.onIdleFinish = () => {
+          if (this.armed !== armed) return;
+          this.disarm();
+          this.armCosyVoice(params);
+        };
         this.counts.armed++;
         armed = { key, lease, task, timer: undefined };
         this.armed = armed;
@@ -312,7 +329,7 @@ export class ConnectionManager {
   /** The task started ahead for exactly these parameters, if there is one: it is the caller's now. */
   takeArmedCosyVoice(params: CosyVoiceTaskParams): { lease: CosyVoiceLease; task: CosyVoiceTask } | undefined {
     const armed = this.armed;
-    if (!armed || armed.key !== JSON.stringify(params) || armed.task.finished) return undefined;
+    if (!armed || armed.key !== JSON.stringify(params) || !armed.task.acceptsText) return undefined;
     clearTimeout(armed.timer);
     this.armed = undefined;
     this.counts.armedUsed++;
@@ -413,8 +430,11 @@ export class ConnectionManager {
     return lease;
   }
 
-  /** Runs `work` within the account's budget; work still waiting when this manager closes is dropped. */
-  private startWhenAllowed(limiter: RateLimiter, work: (at: number) => void): void {
+  /**
+   * Runs `work` within the account's budget; work still waiting when this manager closes is
+   * dropped. Returns the ticket of work that waits (undefined: it ran at once).
+   */
+  private startWhenAllowed(limiter: RateLimiter, work: (at: number) => void): QueuedWork | undefined {
     let ticket: QueuedWork | undefined;
     ticket = limiter.schedule((at) => {
       if (ticket) this.queued.delete(ticket);
@@ -424,6 +444,7 @@ export class ConnectionManager {
       this.counts.throttled++;
       this.queued.add(ticket);
     }
+    return ticket;
   }
 
   private parkCosyVoice(connection: CosyVoiceConnection): void {
@@ -455,17 +476,26 @@ export class ConnectionManager {
 
   /** A session with exactly these settings: a parked one if there is one, else a new one. */
   async acquireQwen(model: string, settings: QwenSessionSettings): Promise<QwenLease> {
-    const key = qwenKey(model, settings);
-    const session = this.takeSpareQwen(key) ?? (await this.openQwen(model, settings, 'waiting'));
-    return this.qwenLease(key, session);
+    const key = qwenSettingsKey(model, settings);
+    let session = this.takeSpareQwen(key);
+    const opening = session ? undefined : this.prewarmingQwen.get(key);
+    // A spare whose handshake is under way is nearer than a new session, and a new one would cost
+    // another request of the model's budget (docs/protocol.md "Rate limits"). One still waiting out
+    // the gate's backoff or a rate slot is not waited for: an utterance keeps its own pace and deadline.
+    if (opening?.handshaking) {
+      await opening.done;
+      session = this.takeSpareQwen(key);
+    }
+    return this.qwenLease(key, session ?? (await this.openQwen(model, settings, 'waiting')));
   }
 
   /** Opens a session for these settings ahead of the utterance and parks it (at most one per settings). */
   prewarmQwen(model: string, settings: QwenSessionSettings): void {
-    const key = qwenKey(model, settings);
+    const key = qwenSettingsKey(model, settings);
     if (this.closed || this.qwenSpares.has(key) || this.prewarmingQwen.has(key) || this.gate.authFailed) return;
-    this.prewarmingQwen.add(key);
-    this.openQwen(model, settings, 'background').then(
+    const opening: QwenOpening = { handshaking: false, done: Promise.resolve() };
+    this.prewarmingQwen.set(key, opening);
+    opening.done = this.openQwen(model, settings, 'background', () => (opening.handshaking = true)).then(
       (session) => {
         this.prewarmingQwen.delete(key);
         // A spare parked meanwhile (by a release) is enough: each session costs a request of the model's budget.
@@ -484,7 +514,7 @@ export class ConnectionManager {
    * per-minute budget.
    */
   async probeQwen(model: string, settings: QwenSessionSettings): Promise<void> {
-    const key = qwenKey(model, settings);
+    const key = qwenSettingsKey(model, settings);
     if (this.qwenSpares.has(key)) return;
     this.parkQwen(key, await this.openQwen(model, settings, 'probe'));
   }
@@ -495,19 +525,24 @@ export class ConnectionManager {
     return session;
   }
 
-  private async openQwen(model: string, settings: QwenSessionSettings, mode: AttemptMode): Promise<QwenRealtimeSession> {
+  /** `onSlot`: the rate slot is granted, the handshake starts. */
+  private async openQwen(model: string, settings: QwenSessionSettings, mode: AttemptMode, onSlot?: () => void): Promise<QwenRealtimeSession> {
     this.setState(this.currentState === 'connected' ? 'connected' : 'connecting');
     const url = qwenRealtimeUrl(this.options.endpoints, model);
     const limiter = this.account.qwen(model);
     const session = await this.gate.attempt(async (budget) => {
-      // One session is one request against the model's per-minute limit (docs/protocol.md "Rate limits").
-      const at = await this.qwenSlot(limiter);
-      const timeout = this.handshakeMs(budget);
+      const askedAt = Date.now();
+      // One session is one request against the model's per-minute limit (docs/protocol.md "Rate
+      // limits"). An utterance waits for its slot only until its deadline ("Reconnecting").
+      const at = await this.qwenSlot(limiter, budget);
+      onSlot?.();
+      const timeout = this.handshakeMs(budget === undefined ? undefined : budget - (Date.now() - askedAt));
       try {
         return await QwenRealtimeSession.open(url, model, this.options.credentials, settings, { connectTimeoutMs: timeout, setupTimeoutMs: timeout });
       } catch (err) {
-        // A connection that never reached the service was no request.
-        if (err instanceof DashScopeError && err.origin === 'network') limiter.refund(at);
+        // No session was created, so the service counted no request: the slot is free again
+        // (else an outage retried once a second would use up a 10-a-minute budget in seconds).
+        if (neverCreated(err)) limiter.refund(at);
         throw err;
       }
     }, mode);
@@ -522,16 +557,33 @@ export class ConnectionManager {
     return session;
   }
 
-  /** Resolves with the slot's time once the model's budget allows another session. */
-  private qwenSlot(limiter: RateLimiter): Promise<number> {
+  /**
+   * Resolves with the slot's time once the model's budget allows another session; with a budget
+   * (an utterance's time left), rejects with the deadline error when it runs out first. A timer
+   * only when the slot is not free at once: the warm path stays synchronous.
+   */
+  private qwenSlot(limiter: RateLimiter, budgetMs: number | undefined): Promise<number> {
     if (this.closed) return Promise.reject(closedManager());
     return new Promise((resolve, reject) => {
-      const drop = (err: DashScopeError): void => reject(err);
+      let timer: NodeJS.Timeout | undefined;
+      const drop = (err: DashScopeError): void => {
+        clearTimeout(timer);
+        reject(err);
+      };
       this.slotWaiters.add(drop);
-      this.startWhenAllowed(limiter, (at) => {
+      const ticket = this.startWhenAllowed(limiter, (at) => {
         this.slotWaiters.delete(drop);
+        clearTimeout(timer);
         resolve(at);
       });
+      if (!ticket || budgetMs === undefined) return;
+      timer = setTimeout(() => {
+        this.slotWaiters.delete(drop);
+        this.queued.delete(ticket);
+        ticket.cancel();
+        reject(rateDeadlineError(limiter, this.gate.deadlineMs));
+      }, Math.max(0, budgetMs));
+      timer.unref?.();
     });
   }
 
@@ -652,6 +704,27 @@ export class ConnectionManager {
     this.users.clear();
     await Promise.all(closing);
   }
+}
+
+/**
+ * A Qwen attempt that failed before the service created a session: refused or dropped connection,
+ * a handshake answered with an HTTP error, or a handshake that timed out.
+ */
+function neverCreated(err: unknown): boolean {
+  if (!(err instanceof DashScopeError)) return true;
+  return err.origin === 'network' || err.origin === 'handshake' || err.code === 'ConnectTimeout';
+}
+
+/** An utterance's deadline passed while it waited for a rate slot (no connection was attempted). */
+function rateDeadlineError(limiter: RateLimiter, deadlineMs: number): DashScopeError {
+  const { count, windowMs } = limiter.limit;
+  const cause = new DashScopeError({
+    code: 'Throttling.RateQuota',
+    message: `waiting for the model's rate limit (${count} sessions per ${Math.round(windowMs / 1000)} s)`,
+    origin: 'client',
+    retryable: true,
+  });
+  return deadlineError(cause, deadlineMs);
 }
 
 function closedManager(): DashScopeError {

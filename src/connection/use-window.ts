@@ -12,6 +12,8 @@ export const KEEP_WARM_WINDOW_MS = 120_000;
 export class UseWindow {
   private lastUse = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
+  /** After close() no window starts again: a lease released after the manager closed still touches it. */
+  private closed = false;
 
   constructor(
     private readonly windowMs: number,
@@ -19,16 +21,18 @@ export class UseWindow {
   ) {}
 
   get active(): boolean {
-    return Date.now() - this.lastUse < this.windowMs;
+    return !this.closed && Date.now() - this.lastUse < this.windowMs;
   }
 
   /** The node was used now. No timer work unless a window starts (the hot path stays free). */
   touch(): void {
+    if (this.closed) return;
     this.lastUse = Date.now();
     if (!this.timer) this.arm(this.windowMs);
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }

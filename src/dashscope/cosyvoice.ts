@@ -197,6 +197,11 @@ export class CosyVoiceTask {
     return this.state === 'done';
   }
 
+  /** sendText() would take text: not finishing (finish-task asked for or sent) and not over. */
+  get acceptsText(): boolean {
+    return !this.finishRequested && this.state !== 'done';
+  }
+
   get receivedAudioBytes(): number {
     return this.audioBytes;
   }

@@ -1,7 +1,7 @@
 /**
- * Client of the voice customization endpoint (voice-customization.md): one POST per action,
- * routed by the body's `model`. Covers CosyVoice cloning and design (`voice-enrollment`), Qwen
- * cloning (`qwen-voice-enrollment`) and Qwen design (`qwen-voice-design`), and gives every
+ * Client of the voice customization endpoint (docs/protocol.md "Custom voices"): one POST per
+ * action, routed by the body's `model`. Covers CosyVoice cloning and design (`voice-enrollment`),
+ * Qwen cloning (`qwen-voice-enrollment`) and Qwen design (`qwen-voice-design`), and gives every
  * service's answers one shape (CustomVoice) so the nodes need not know four dialects.
  */
 import { DashScopeError, isThrottling } from './errors';
@@ -81,13 +81,13 @@ const SERVICE_LABEL: Record<CustomizationModel, string> = {
 };
 
 /**
- * Every action answers synchronously (§1); a create makes the service fetch and process the
- * sample first, so calls get more time than the generic default.
+ * Every action answers synchronously; a create makes the service fetch and process the sample
+ * first, so calls get more time than the generic default (docs/protocol.md "Custom voices: requests").
  */
 const CALL_TIMEOUT_MS = 120_000;
 
 const PAGE_SIZE = 100;
-/** Each service keeps at most 1000 voices (§6): 11 pages of 100 reach the end. */
+/** Each service keeps at most 1000 voices: 11 pages of 100 reach the end (docs/protocol.md "Custom voices: requests"). */
 const MAX_PAGES = 11;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -131,7 +131,10 @@ function statusOf(v: unknown): VoiceStatus {
   return v === 'DEPLOYING' || v === 'UNDEPLOYED' ? v : 'OK';
 }
 
-/** A CosyVoice designed voice carries its description; its id has a `-vd-` after the model (§2.2). */
+/**
+ * A CosyVoice designed voice carries its description; its id has a `-vd-` after the model
+ * (docs/protocol.md "Custom voices: requests").
+ */
 function cosyVoiceKind(id: string, entry: Record<string, unknown>): VoiceKind {
   if (entry.voice_prompt !== undefined) return 'design';
   const target = cosyVoiceTargetOf(id);
@@ -183,7 +186,8 @@ export class CustomizationClient {
     input: Record<string, unknown>,
     parameters?: Record<string, unknown>,
   ): Promise<{ output: Record<string, unknown>; requestId?: string }> {
-    // An oss:// sample (CosyVoice `url`, or Qwen `audio.data`) is resolvable only with this header (file-upload.md §3.4).
+    // An oss:// sample (CosyVoice `url`, or Qwen `audio.data`) is resolvable only with this header
+    // (docs/protocol.md "Temporary file upload").
     const usesOss = JSON.stringify(input).includes('"oss://');
     const body: Record<string, unknown> = { model: service, input };
     if (parameters) body.parameters = parameters;
@@ -257,7 +261,7 @@ export class CustomizationClient {
     return { voice, targetModel: str(output.target_model) ?? req.targetModel, requestId, preview: previewOf(output) };
   }
 
-  /** CosyVoice clones only (§2.5): a new sample, and the voice deploys again. */
+  /** CosyVoice clones only: a new sample, and the voice deploys again (docs/protocol.md "Custom voices: requests"). */
   async updateCosyVoiceClone(voiceId: string, url: string): Promise<void> {
     await this.call('voice-enrollment', { action: 'update_voice', voice_id: voiceId, url });
   }
@@ -280,7 +284,7 @@ export class CustomizationClient {
     return voices;
   }
 
-  /** One voice's details. Qwen cloning has no query action (§3.3): its list is searched instead. */
+  /** One voice's details. Qwen cloning has no query action, so its list is searched (docs/protocol.md "Custom voices: requests"). */
   async query(service: CustomizationModel, voice: string): Promise<CustomVoice> {
     if (service === 'qwen-voice-enrollment') {
       const found = (await this.list(service)).find((v) => v.voice === voice);

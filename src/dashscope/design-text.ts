@@ -1,8 +1,8 @@
 /**
  * The text rules of voice design, checked before a (billed) call: the description (voice_prompt)
  * is Chinese or English and has a length limit; the preview text has limits and must be in the
- * language the request names (voice-customization.md §2.2, §4.1). Lengths count characters
- * (code points), as the service's limits are stated.
+ * language the request names. Lengths count characters (code points), as the service's limits
+ * are stated (docs/protocol.md "Custom voices: design texts").
  */
 import { DashScopeError } from './errors';
 import { DESIGN_RULES, type VoiceFamily } from './voice-services';

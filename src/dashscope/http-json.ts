@@ -1,6 +1,7 @@
 /**
  * Plain HTTP to DashScope's REST side (customization, upload policy): one JSON request, its
- * envelope turned into a result or a DashScopeError (README §3). Uses Node's built-in fetch.
+ * envelope turned into a result or a DashScopeError (docs/protocol.md "HTTP envelope"). Uses
+ * Node's built-in fetch.
  */
 import type { Credentials } from './auth';
 import { requestHeaders } from './auth';

@@ -47,7 +47,7 @@ export function sessionUpdatePayload(settings: QwenSessionSettings): Record<stri
 
 export interface ResponseResult {
   responseId: string;
-  /** completed | cancelled | failed | incomplete (§5.6; cancelled after response.cancel) */
+  /** completed | cancelled | failed | incomplete (cancelled only after response.cancel: docs/protocol.md "Qwen: response status") */
   status: string;
   /** Billed characters of this response (qwen3 models); undefined for token-billed models. */
   characters?: number;
@@ -316,7 +316,7 @@ export class QwenRealtimeSession {
   private handleSocketClose(code: number, reason: string): void {
     if (!this.open) return;
     this.open = false;
-    // After session.finish the service closes once it has drained (§4.5): a normal close between
+    // After session.finish the service closes once it has drained: a normal close between
     // responses is that end even if session.finished was lost (docs/protocol.md "Qwen: end of an utterance").
     const drained = this.finishing && code === 1000 && this.activeResponse === undefined && !this.errored;
     const err =

@@ -1,8 +1,9 @@
 /**
- * DashScope's free temporary storage (file-upload.md): ask for an upload policy for the model
- * that will consume the file, post the file to OSS with that policy (an HTML-form PostObject,
- * without the API key), and name it `oss://<key>`. The consuming request must then carry
- * `X-DashScope-OssResourceResolve: enable`. Files live 48 hours and serve only that model.
+ * DashScope's free temporary storage (docs/protocol.md "Temporary file upload"): ask for an
+ * upload policy for the model that will consume the file, post the file to OSS with that policy
+ * (an HTML-form PostObject, without the API key), and name it `oss://<key>`. The consuming request
+ * must then carry `X-DashScope-OssResourceResolve: enable`. Files live 48 hours and serve only
+ * that model.
  */
 import { DashScopeError, networkError, timeoutError } from './errors';
 import { deadline, requestJson, stoppedError, type CallOptions, type HttpAccess } from './http-json';
@@ -22,7 +23,10 @@ export interface UploadPolicy {
 }
 
 export interface UploadFile {
-  /** Base name; kept to [A-Za-z0-9._-] because other characters are unconfirmed (§2.1). */
+  /**
+   * Base name; kept to [A-Za-z0-9._-] because other characters are unconfirmed
+   * (docs/protocol.md "Unconfirmed points" upload-name).
+   */
   name: string;
   bytes: Buffer;
   contentType: string;
@@ -34,7 +38,7 @@ function badPolicy(missing: string): DashScopeError {
   return new DashScopeError({ code: 'BadResponse', message: `upload policy: the answer has no usable "${missing}"`, origin: 'protocol', retryable: false });
 }
 
-/** Numbers arrive as JSON numbers, though the docs type them as strings: take either (§1.2). */
+/** Numbers arrive as JSON numbers, though the docs type them as strings: take either (docs/protocol.md "Temporary file upload"). */
 function numberField(data: Record<string, unknown>, field: string): number | undefined {
   const v = data[field];
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
@@ -53,7 +57,7 @@ export function safeFileName(name: string): string {
   return cleaned || 'sample';
 }
 
-/** GET {httpBase}/uploads?action=getPolicy&model=M (§1). */
+/** GET {httpBase}/uploads?action=getPolicy&model=M (docs/protocol.md "Temporary file upload"). */
 export async function requestUploadPolicy(access: HttpAccess, model: string, options: CallOptions = {}): Promise<UploadPolicy> {
   const url = `${access.endpoints.httpBase}/uploads?action=getPolicy&model=${encodeURIComponent(model)}`;
   const reply = await requestJson({ method: 'GET', url, credentials: access.credentials, what: 'upload policy', ...options });
@@ -96,7 +100,10 @@ function checkUploadHost(host: string, httpBase: string): URL {
   });
 }
 
-/** OSS answers failures with an XML document: <Error><Code>…</Code><Message>…</Message>… (§5.2). */
+/**
+ * OSS answers failures with an XML document: <Error><Code>…</Code><Message>…</Message>…
+ * (docs/protocol.md "Temporary file upload").
+ */
 function ossError(status: number, body: string): DashScopeError {
   const tag = (name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1];
   const code = tag('Code') ?? 'Unknown';

@@ -1,6 +1,6 @@
 /**
  * DashScope's billing and limit rule: a CJK ideograph counts 2, every other character 1,
- * SSML tags count nothing (protocol README §4).
+ * SSML tags count nothing (docs/protocol.md "Character counting").
  */
 const IDEOGRAPH = /\p{Script=Han}/u;
 const SSML_TAG = /<[^<>]*>/g;

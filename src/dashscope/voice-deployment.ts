@@ -1,7 +1,8 @@
 /**
- * A CosyVoice custom voice starts DEPLOYING and is silent until it is OK (voice-customization.md
- * §2.1, §2.7). This waits for it the way the official sample does (query, then every 10 s, 30
- * times), but abortably and with a clear error for UNDEPLOYED and for running out of time.
+ * A CosyVoice custom voice starts DEPLOYING and is silent until it is OK. This waits for it the
+ * way the official sample does (query, then every 10 s, 30 times), but abortably and with a clear
+ * error for UNDEPLOYED and for running out of time (docs/protocol.md "Custom voices: CosyVoice
+ * status").
  */
 import type { CustomVoice } from './customization';
 import { DashScopeError } from './errors';

@@ -1,8 +1,8 @@
 /**
  * Checks a voice-cloning sample before anything is uploaded or billed: the format is sniffed from
  * the bytes (never trusted from a name or a MIME type), then size, and for WAV the bit depth,
- * sample rate, channels and duration against the family's rules (voice-customization.md §2.8,
- * §3.4). MP3 and M4A are not decoded here; the service checks their insides.
+ * sample rate, channels and duration against the family's rules (docs/protocol.md "Custom voices:
+ * clone samples"). MP3 and M4A are not decoded here; the service checks their insides.
  */
 import { DashScopeError } from './errors';
 import { SAMPLE_RULES, type VoiceFamily } from './voice-services';

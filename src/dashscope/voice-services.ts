@@ -1,7 +1,7 @@
 /**
- * The three customization services (voice-customization.md) as the voice nodes need them: which
- * service serves a family and kind, their target models, name rules and limits. Targets and
- * limits are read from the shipped catalog so there is one source for them.
+ * The three customization services (docs/protocol.md "Custom voices") as the voice nodes need
+ * them: which service serves a family and kind, their target models, name rules and limits.
+ * Targets and limits are read from the shipped catalog so there is one source for them.
  */
 import raw from './catalog.json';
 
@@ -77,7 +77,7 @@ export interface SampleRules {
   minSampleRate: number;
   /** CosyVoice takes stereo and uses the first channel; Qwen wants mono. */
   maxChannels: number;
-  /** Qwen takes the bytes as a data URI and counts the limit after base64 (§3.1). */
+  /** Qwen takes the bytes as a data URI and counts the limit after base64 (docs/protocol.md "Custom voices: clone samples"). */
   limitAppliesToDataUri: boolean;
 }
 
@@ -131,7 +131,10 @@ export const DESIGN_RULES: Record<VoiceFamily, DesignRules> = {
   qwen: designRules('qwen-voice-design', 15),
 };
 
-/** language_hints a CosyVoice clone target takes (§2.1); other targets ignore the field, so it is not sent. */
+/**
+ * language_hints a CosyVoice clone target takes; other targets ignore the field, so it is not sent
+ * (docs/protocol.md "Custom voices: clone samples").
+ */
 export function cosyVoiceHintLanguages(targetModel: string): string[] {
   const base = ['zh', 'en', 'fr', 'de', 'ja', 'ko', 'ru'];
   if (targetModel === 'cosyvoice-v3-plus') return base;
@@ -139,7 +142,7 @@ export function cosyVoiceHintLanguages(targetModel: string): string[] {
   return [];
 }
 
-/** Languages a Qwen clone sample may be in (§3.1). */
+/** Languages a Qwen clone sample may be in (docs/protocol.md "Custom voices: clone samples"). */
 export const QWEN_CLONE_LANGUAGES = ['zh', 'en', 'de', 'it', 'pt', 'es', 'ja', 'ko', 'fr', 'ru'];
 
 /**

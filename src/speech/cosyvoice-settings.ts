@@ -33,7 +33,7 @@ export interface CosyVoiceOverrides {
 
 type Range = readonly [min: number, max: number];
 
-/** The service's parameter ranges and limits, as the catalog states them (cosyvoice.md §5.1, §8). */
+/** The service's parameter ranges and limits, as the catalog states them (docs/protocol.md "CosyVoice: limits"). */
 const LIMITS = (catalog as unknown as {
   cosyvoice_limits: {
     instruction_max_chars: number;

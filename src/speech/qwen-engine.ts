@@ -1,4 +1,4 @@
-import type { ConnectionManager, QwenLease } from '../connection/connection-manager';
+import { qwenSettingsKey, type ConnectionManager, type QwenLease } from '../connection/connection-manager';
 import { backoffDelay } from '../connection/backoff';
 import { DashScopeError, isThrottling, timeoutError } from '../dashscope/errors';
 import { responseStatusError, type ResponseResult } from '../dashscope/qwen-realtime';
@@ -35,13 +35,29 @@ export interface QwenEngineOptions {
 export const QWEN_ENGINE_DEFAULTS: QwenEngineOptions = { responseTimeoutMs: 20_000, closeAfterErrorMs: 1000 };
 
 export class QwenEngine implements SpeechEngine<QwenUtteranceSettings> {
+  /** The settings (qwenSettingsKey) of the last utterance begun; at first the node's own. */
+  private lastKey: string | undefined;
+
   constructor(
     private readonly manager: ConnectionManager,
     private readonly options: QwenEngineOptions = QWEN_ENGINE_DEFAULTS,
-  ) {}
+    /** The node's settings for a message without overrides (the spare opened at deploy is for them). */
+    defaults?: QwenUtteranceSettings,
+  ) {
+    this.lastKey = defaults ? qwenSettingsKey(defaults.model, defaults.session) : undefined;
+  }
 
   speak(utterance: Utterance<QwenUtteranceSettings>, onOver: () => void): ActiveSpeech {
-    const speech = new QwenSpeech(utterance, this.manager, this.options, onOver);
+    // A spare session pays off only if the next utterance has the same settings (a session takes
+    // one session.update), and each one costs a request of the model's per-minute budget
+    // (docs/protocol.md "Rate limits"). The best guess of the next utterance's settings is that
+    // they repeat: one is opened only when this utterance repeats the one before (or the node's
+    // own settings, at first). Settings that change with every message (msg.voice…) open none.
+    const { model, session } = utterance.settings;
+    const key = qwenSettingsKey(model, session);
+    const opensSpare = key === this.lastKey;
+    this.lastKey = key;
+    const speech = new QwenSpeech(utterance, this.manager, this.options, onOver, opensSpare);
     speech.begin();
     return speech;
   }
@@ -83,6 +99,8 @@ class QwenSpeech implements ActiveSpeech, TextListener {
     private readonly manager: ConnectionManager,
     private readonly options: QwenEngineOptions,
     private readonly onOver: () => void,
+    /** Opens the next utterance's session while this one speaks (see QwenEngine.speak). */
+    private readonly opensSpare: boolean,
   ) {
     const { responseFormat, sampleRate } = utterance.settings.session;
     this.emitter = new ChunkEmitter(utterance, describeAudio(responseFormat, sampleRate));
@@ -90,10 +108,7 @@ class QwenSpeech implements ActiveSpeech, TextListener {
 
   begin(): void {
     const { model, session } = this.utterance.settings;
-    const leased = this.manager.acquireQwen(model, session);
-    // After acquire took the parked spare (synchronously): open the next utterance's now.
-    this.manager.prewarmQwen(model, session);
-    leased.then(
+    this.manager.acquireQwen(model, session).then(
       (lease) => this.onLease(lease),
       (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
     );
@@ -115,9 +130,11 @@ class QwenSpeech implements ActiveSpeech, TextListener {
         (fresh) => this.onLease(fresh),
         (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
       );
-      this.manager.prewarmQwen(model, session);
       return;
     }
+    // This utterance has its session (a parked spare, one still opening, or a new one): the next
+    // utterance's is opened now, while this one speaks.
+    if (this.opensSpare) this.manager.prewarmQwen(this.utterance.settings.model, this.utterance.settings.session);
     this.lease = lease;
     this.sessionId = lease.session.sessionId;
     this.listen(lease);
@@ -142,7 +159,8 @@ class QwenSpeech implements ActiveSpeech, TextListener {
   onEnd(): void {
     const lease = this.lease;
     if (this.over || !lease) return;
-    // commit mode: text never committed has an unconfirmed fate at session.finish (§4.5), so it is committed first.
+    // commit mode: the fate of text never committed at session.finish is unconfirmed, so it is
+    // committed first (docs/protocol.md "Unconfirmed points" qwen-uncommitted-on-finish).
     if (this.utterance.settings.session.mode === 'commit' && !isBlank(this.uncommitted)) this.commit();
     lease.session.finish();
     this.finishSent = true;
@@ -176,7 +194,8 @@ class QwenSpeech implements ActiveSpeech, TextListener {
       },
       onResponseCreated: () => {
         this.events++;
-        // A response carries its own container header (§5.9): the emitter keeps only the utterance's first.
+        // A response may carry its own container header: the emitter keeps only the utterance's
+        // first (docs/protocol.md "Qwen: audio containers").
         this.emitter.beginSegment();
       },
       onResponseDone: (result) => {
@@ -243,6 +262,12 @@ class QwenSpeech implements ActiveSpeech, TextListener {
       // A normal close after session.finish, no response streaming and no error on the session:
       // the end of the utterance even without session.finished (docs/protocol.md "Qwen: end of an utterance").
       this.complete();
+      return;
+    }
+    // A rate-limit close (1013, or a reason naming a rate limit: docs/protocol.md "WebSocket close
+    // codes") before anything was heard: tried again after a growing pause, as a Throttling error is.
+    if (this.emitter.chunks === 0 && isThrottling(failure) && this.throttled < this.manager.throttleBackoff.maxAttempts) {
+      this.retryThrottled();
       return;
     }
     // An error, then the close: the service ended the session (an idle or duration limit), not the utterance.

@@ -96,17 +96,20 @@ describe('the editor in a browser', function () {
     sim = await DashScopeSimulator.start({ acceptAnyKey: true });
     const env = { ...process.env };
     delete env.DASHSCOPE_API_KEY;
+    // Node-RED and the browser start side by side: neither needs the other until the page opens.
+    const launching = chromium.launch({
+      executablePath: chromiumPath(),
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+    }).then((b) => (browser = b)); // kept at once, so that after() closes it even when Node-RED failed to start
+    launching.catch(() => undefined); // awaited below; a failure is reported there
     red = await NodeRedProcess.start(env);
     // A deployed service node pointing at the simulator: the preview and voice list need one.
     await red.deploy([
       { id: 'browser-tab', type: 'tab', label: 'Browser test' },
       { id: CONFIG_ID, type: 'tts-config', name: 'simulator', region: 'custom', endpoint: sim.baseUrl, workspace: '', keepWarm: false, credentials: { apiKey: 'sk-browser' } },
     ]);
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-    });
+    await launching;
     page = await openEditor('en-US');
   });
   afterEach(async function () {

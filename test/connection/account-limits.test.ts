@@ -3,6 +3,7 @@ import { accountId, heldAccounts, holdAccount, qwenRequestsPerMinute, shareOf, D
 import { ConnectionManager, type ManagerOptions } from '../../src/connection/connection-manager';
 import type { CosyVoiceTaskParams } from '../../src/dashscope/cosyvoice';
 import { resolveEndpoints } from '../../src/dashscope/endpoints';
+import type { DashScopeError } from '../../src/dashscope/errors';
 import type { QwenSessionSettings } from '../../src/dashscope/qwen-realtime';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { runTask } from '../support/collect';
@@ -79,6 +80,29 @@ describe('account limits: shares and the per-account registry', () => {
     a.release();
     other.release();
     assert.equal(heldAccounts(), before);
+  });
+  it('a redeploy does not get a fresh budget: the account outlives its last holder by one window, with no timer', async () => {
+    const timers = trackSourceTimers();
+    const id = 'acct-redeploy';
+    const old = holdAccount(id, DEFAULT_QUOTA);
+    const ran: number[] = [];
+    for (let i = 0; i < 3; i++) assert.equal(old.cosyvoice.schedule(() => ran.push(i)), undefined, 'within the budget: at once');
+    old.release(); // the old config node closed
+    assert.equal(heldAccounts(), 0);
+    const redeployed = holdAccount(id, DEFAULT_QUOTA);
+    assert.equal(redeployed.cosyvoice, old.cosyvoice, 'the same limiter, history and all');
+    const fourth = redeployed.cosyvoice.schedule(() => ran.push(3));
+    assert.ok(fourth, 'the fourth start in the same second waits instead of being refused by the service');
+    fourth.cancel();
+    redeployed.release();
+    await new Promise((r) => setTimeout(r, 1200)); // the 1.1 s window of the starts above
+    const later = holdAccount(id, DEFAULT_QUOTA);
+    assert.notEqual(later.cosyvoice, old.cosyvoice, 'after the window the account starts afresh');
+    later.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    timers.stop();
+    assert.deepEqual(timers.live(), [], 'keeping the account costs no timer');
+    assert.deepEqual(ran, [0, 1, 2]);
   });
 });
 
@@ -178,6 +202,31 @@ describe('account limits across connection managers (simulator)', () => {
     const lease = await pending;
     lease.discard();
     assert.ok(Date.now() - started < 1000, 'not held back for the minute');
+  });
+
+  it('Qwen: failed handshakes give their slot back, and a wait for a slot never outlasts the deadline', async () => {
+    await start({});
+    const deadlineMs = 700;
+    const m = manager(KEY_A, { qwenRequestsPerMinute: { [QWEN]: 2 }, qwenRateWindowMs: 60_000, reconnect: { baseMs: 20, maxMs: 200, waitingMaxMs: 50, deadlineMs } });
+    // An outage answered with 503 at the handshake: the service created no session, so counted no request.
+    sim.inject({ kind: 'http-error', status: 503, service: 'qwen', times: Infinity });
+    let started = Date.now();
+    await assert.rejects(m.acquireQwen(QWEN, cherry), (e: DashScopeError) => e.retryable && /within 0.7 s/.test(e.message) && e.status === 503);
+    assert.ok(Date.now() - started < deadlineMs + 500, `failed at the deadline (${Date.now() - started} ms), not after the 60 s window`);
+    assert.ok(m.stats().failed >= 5, `kept trying to the deadline: ${m.stats().failed} attempts on a budget of 2`);
+    sim.clearFaults();
+    // The budget is whole: two sessions at once.
+    const two = await Promise.all([m.acquireQwen(QWEN, cherry), m.acquireQwen(QWEN, cherry)]);
+    two.forEach((l) => l.discard());
+    // The budget is spent for the minute: the third waits for a slot only until its deadline.
+    started = Date.now();
+    await assert.rejects(m.acquireQwen(QWEN, cherry), (e: DashScopeError) => e.retryable && e.code === 'Throttling.RateQuota' && /rate limit/.test(e.message));
+    const waited = Date.now() - started;
+    assert.ok(waited >= deadlineMs - 50 && waited < deadlineMs + 500, `gave up at the deadline: ${waited} ms`);
+    const hold = holdAccount(accountId(KEY_A, resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }).httpBase), DEFAULT_QUOTA);
+    assert.equal(hold.qwen(QWEN).pending, 0, 'its place in the line given up');
+    hold.release();
+    assert.equal(sim.stats.connections.qwen, 2, 'no session beyond the budget');
   });
 
   it('closing a manager rejects its own waiting starts; the last manager of the account out leaves no timer', async () => {

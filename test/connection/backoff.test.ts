@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { backoffDelay, type ReconnectPolicy } from '../../src/connection/backoff';
-import { ConnectGate } from '../../src/connection/connect-gate';
+import { ConnectGate, WAITS_KEPT } from '../../src/connection/connect-gate';
 import { RateLimiter } from '../../src/connection/rate-limiter';
 import { DashScopeError } from '../../src/dashscope/errors';
 
@@ -230,6 +230,17 @@ describe('ConnectGate (fake timers)', () => {
     const err = await settled;
     assert.ok(err instanceof DashScopeError);
     assert.equal(err.code, 'Closed');
+  });
+
+  it('keeps only the latest pauses in waits: an outage of hours does not grow it', async () => {
+    const gate = new ConnectGate({ ...policy, deadlineMs: Infinity }, () => 1);
+    // Two minutes of a waiting utterance at about one attempt a second, then the service is back.
+    const result = gate.attempt(outage(120_000, []), 'waiting');
+    await clock.tickAsync(125_000);
+    assert.equal(await result, 'open');
+    assert.equal(gate.waits.length, 50, 'the last 50 pauses, not one per failure');
+    assert.equal(WAITS_KEPT, 50);
+    assert.deepEqual(gate.waits.slice(-3), [1000, 1000, 1000], 'the newest kept');
   });
 });
 

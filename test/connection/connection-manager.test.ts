@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { ConnectionManager, type ConnectionState, type ManagerOptions } from '../../src/connection/connection-manager';
 import type { CosyVoiceTaskParams } from '../../src/dashscope/cosyvoice';
 import { resolveEndpoints } from '../../src/dashscope/endpoints';
@@ -228,6 +230,48 @@ describe('ConnectionManager', () => {
       await waitFor(() => m.stats().armedReady, 5000, 'a fresh armed task');
       assert.equal(m.takeArmedCosyVoice(params)?.task.started, true);
     });
+
+    it('an armed task that finished itself for want of text (idleFinishMs) is never handed out: it is replaced', async () => {
+      // A service that starts tasks but never answers finish-task: the idle-finished task stays
+      // "finishing" for as long as the test looks at it (the simulator answers in a millisecond).
+      const server = new WebSocketServer({ port: 0 });
+      const runTasks: string[] = [];
+      server.on('connection', (ws) =>
+        ws.on('message', (data) => {
+          const header = (JSON.parse(String(data)) as { header: { action: string; task_id: string } }).header;
+          if (header.action !== 'run-task') return;
+          runTasks.push(header.task_id);
+          ws.send(JSON.stringify({ header: { event: 'task-started', task_id: header.task_id, attributes: {} }, payload: {} }));
+        }),
+      );
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      const { port } = server.address() as AddressInfo;
+      const m = new ConnectionManager({
+        endpoints: resolveEndpoints({ region: 'custom', endpoint: `http://127.0.0.1:${port}` }),
+        credentials: { apiKey: KEY },
+        keepWarm: true,
+        taskStartsPerSecond: 0,
+        armedTaskMs: 60_000, // the replacement timer never fires first here
+        cosyvoiceLimits: { idleFinishMs: 150 },
+      });
+      try {
+        m.register({ id: 'n1' }, { prewarmCosyVoice: true });
+        m.armCosyVoice(params);
+        await waitFor(() => runTasks.length >= 1 && m.stats().armedReady, 2000, 'armed');
+        await waitFor(() => runTasks.length >= 2, 2000, 'the idle-finished task replaced by a new one');
+        await waitFor(() => m.stats().armedReady, 2000, 'the replacement started');
+        const armed = m.takeArmedCosyVoice(params);
+        assert.ok(armed, 'a task is offered');
+        assert.equal(armed.task.acceptsText, true);
+        assert.doesNotThrow(() => armed.task.sendText('Straight to synthesis.'));
+        armed.task.cancel();
+        armed.lease.release();
+      } finally {
+        await m.close();
+        for (const client of server.clients) client.terminate();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
   });
 
   describe('Qwen sessions', () => {
@@ -261,6 +305,20 @@ describe('ConnectionManager', () => {
       assert.equal(sim.stats.connections.qwen, 1, 'one session: each costs a request of the model budget');
       const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
       assert.equal(m.stats().reused, 1, 'the utterance takes the spare');
+      lease.discard();
+    });
+
+    it('an utterance arriving while the spare is still opening takes that spare: no second session', async () => {
+      const m = await setup();
+      sim.inject({ kind: 'delay-session-created', ms: 300, times: Infinity }); // a slow handshake
+      m.prewarmQwen('qwen3-tts-flash-realtime', cherry);
+      await new Promise((r) => setTimeout(r, 50)); // the spare's handshake is under way
+      const started = Date.now();
+      const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
+      assert.ok(Date.now() - started < 350, 'ready when the spare was, not a handshake later');
+      assert.equal(sim.stats.connections.qwen, 1, 'one session: each costs a request of the model budget');
+      assert.equal(m.stats().reused, 1, 'the utterance took the spare');
+      assert.equal(m.stats().idle, 0);
       lease.discard();
     });
 

@@ -141,6 +141,19 @@ describe('keepWarm window and idle connections', () => {
     timers.stop();
     assert.deepEqual(timers.live(), []);
   });
+  it('a lease released after close() (a redeploy while speaking) starts no window timer on the closed manager', async () => {
+    const timers = trackSourceTimers();
+    const m = await setup({ keepWarmWindowMs: 60_000 });
+    const lease = await m.acquireCosyVoice();
+    await m.close();
+    manager = undefined;
+    lease.release(); // the utterance's node closes after its config node
+    assert.equal(m.stats().inUse, false, 'no window of use on a closed manager');
+    await sim.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    timers.stop();
+    assert.deepEqual(timers.live(), []);
+  });
 });
 
 describe('UseWindow and QwenSpares (fake timers)', () => {
@@ -167,6 +180,18 @@ describe('UseWindow and QwenSpares (fake timers)', () => {
     assert.equal(ended, 1);
     assert.equal(w.active, false);
     assert.equal(clock.countTimers(), 0, 'an idle node keeps no timer');
+  });
+
+  it('after close() a touch starts no window and no timer', () => {
+    let ended = 0;
+    const w = new UseWindow(120_000, () => ended++);
+    w.touch();
+    w.close();
+    w.touch();
+    assert.equal(clock.countTimers(), 0);
+    assert.equal(w.active, false);
+    clock.tick(200_000);
+    assert.equal(ended, 0);
   });
 
   /** The parts of a session the spares use. */

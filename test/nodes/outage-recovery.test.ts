@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { waitFor } from '../support/collect';
-import { helper } from '../support/node-red';
+import { helper, runsRigs } from '../support/node-red';
 import { Rig, SERVICES, sleep } from '../reliability/harness';
 
 /** The simulator's pace: first audio after 150 ms, audio streamed at 5x real time. */
@@ -19,18 +19,13 @@ describe('service outage: the waiting utterance is spoken when the service retur
   this.timeout(20_000);
   let rig: Rig | undefined;
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
+  runsRigs(() => {
     const current = rig;
     rig = undefined;
-    if (current) {
-      if (this.currentTest?.state === 'passed') await current.finish();
-      else await current.abandon();
-    }
+    return current;
+  });
+  afterEach(() => {
     helper.settings({});
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
 
   /** When the first audio chunk of `topic` reaches the node's output. */

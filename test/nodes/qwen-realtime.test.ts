@@ -29,9 +29,9 @@ type Receiver = Node & { receive(msg: Record<string, unknown>): void };
 describe('qwen-realtime node', () => {
   let sim: DashScopeSimulator;
 
-  async function start(qwen: Record<string, unknown> = {}, simOptions: SimulatorOptions = {}): Promise<void> {
+  async function start(qwen: Record<string, unknown> = {}, simOptions: SimulatorOptions = {}, cfg: Record<string, unknown> = {}): Promise<void> {
     sim = await DashScopeSimulator.start(simOptions);
-    const flow = synthesisFlow(sim.baseUrl, { id: 'qwen', type: 'qwen-realtime', model: 'qwen3-tts-flash-realtime', voice: 'Cherry', mode: 'server_commit', ...qwen });
+    const flow = synthesisFlow(sim.baseUrl, { id: 'qwen', type: 'qwen-realtime', model: 'qwen3-tts-flash-realtime', voice: 'Cherry', mode: 'server_commit', ...qwen }, cfg);
     await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
   }
 
@@ -94,10 +94,31 @@ describe('qwen-realtime node', () => {
       const previousEnd = previous?.entries.find((e) => e.dir === 'S' && (e.json as { type: string }).type === 'session.finished')?.at ?? -Infinity;
       assert.ok(ready <= previousEnd, `utterance ${i}: its session was ready ${ready - previousEnd} ms after the previous one ended`);
     }
-    // 20 + the spare left for a 21st Cherry utterance, + Ethan's and its spare.
-    assert.equal(sim.stats.connections.qwen, 23);
-    assert.equal(sim.stats.sessionUpdates, 23, 'one session.update per session');
+    // 20 + the spare left for a 21st Cherry utterance, + Ethan's: a voice that does not repeat the
+    // one before opens no spare (it would most likely never be used).
+    assert.equal(sim.stats.connections.qwen, 22);
+    assert.equal(sim.stats.sessionUpdates, 22, 'one session.update per session');
   });
+
+  for (const keepWarm of [false, true]) {
+    it(`a voice per message (keepWarm ${keepWarm ? 'on' : 'off'}): no spare session is opened that no utterance uses`, async () => {
+      // A blank node voice: msg.voice decides (a message property overrides only a blank field).
+      await start({ voice: '' }, { firstAudioLatencyMs: 20, realTimeFactor: 0.05 }, { keepWarm });
+      const voices = ['Serena', 'Ethan', 'Chelsie', 'Momo', 'Vivian', 'Maia'];
+      const joined = nextMessages<OutMsg>(node('joined'), voices.length);
+      voices.forEach((voice, i) => qwen().receive({ payload: `Message ${i} in its own voice.`, voice }));
+      const out = await joined;
+      out.forEach((m, i) => assert.ok(m.payload.equals(audioOf(`Message ${i} in its own voice.`, voices[i])), `utterance ${i}`));
+      await new Promise((r) => setTimeout(r, 200)); // a spare opened at the end would be open by now
+      const unused = sim.transcripts.filter(
+        (t) => t.service === 'qwen' && !t.entries.some((e) => e.dir === 'C' && (e.json as { type?: string }).type === 'input_text_buffer.append'),
+      );
+      // keepWarm opens one for the node's own settings at deploy (docs/protocol.md "Keeping warm"):
+      // it waits for a message without a voice, and ends after its idle time.
+      assert.equal(unused.length, keepWarm ? 1 : 0, `sessions that never got text: ${unused.length} of ${sim.stats.connections.qwen}`);
+      assert.equal(sim.stats.connections.qwen, voices.length + (keepWarm ? 1 : 0), 'one session per utterance, each a request of the model budget');
+    });
+  }
 
   it('stream input: blank tokens are never sent on their own, their whitespace goes ahead of the next word', async () => {
     await start({ input: 'stream' });

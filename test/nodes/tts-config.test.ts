@@ -129,16 +129,25 @@ describe('tts-config node', () => {
   });
 
   it('a limit share of 50 % halves the task starts this Node-RED sends (three at once become one per window)', async () => {
-    await helper.load(ttsConfig, flow({ limitShare: '50' }), { cfg: { apiKey: KEY } });
-    const manager = config().manager!;
-    const params = { model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm' as const, sampleRate: 16000 };
-    const leases = await Promise.all([1, 2, 3].map(() => manager.acquireCosyVoice()));
-    const started = Date.now();
-    const outs = await Promise.all(leases.map((l, i) => runTask(l.runTask, params, [`Share ${i}.`]).outcome));
-    leases.forEach((l) => l.release());
-    assert.ok(outs.every((o) => !o.error));
-    assert.equal(manager.stats().throttled, 2, 'one start per window at half the account');
-    assert.ok(Date.now() - started >= 2000, 'the third start came two windows later');
+    // An account of its own (another endpoint): the budget carries over redeploys of one account,
+    // so the starts of earlier tests on the shared simulator must not count here.
+    const own = await DashScopeSimulator.start();
+    try {
+      const ownFlow: TestFlows = [{ id: 'cfg', type: 'tts-config', name: 'sim', region: 'custom', endpoint: own.baseUrl, workspace: '', keepWarm: false, limitShare: '50' }];
+      await helper.load(ttsConfig, ownFlow, { cfg: { apiKey: KEY } });
+      const manager = config().manager!;
+      const params = { model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm' as const, sampleRate: 16000 };
+      const leases = await Promise.all([1, 2, 3].map(() => manager.acquireCosyVoice()));
+      const started = Date.now();
+      const outs = await Promise.all(leases.map((l, i) => runTask(l.runTask, params, [`Share ${i}.`]).outcome));
+      leases.forEach((l) => l.release());
+      assert.ok(outs.every((o) => !o.error));
+      assert.equal(manager.stats().throttled, 2, 'one start per window at half the account');
+      assert.ok(Date.now() - started >= 2000, 'the third start came two windows later');
+    } finally {
+      await helper.unload();
+      await own.close();
+    }
   });
 
   it('the editor offers the limit share, 100 by default, and accepts only 1–100', () => {

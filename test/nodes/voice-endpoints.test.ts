@@ -7,6 +7,11 @@ import { wavHeader } from '../../src/audio/resample';
 import { DashScopeSimulator, expectedAudio } from '../simulator';
 import { ROOT, until } from '../e2e/node-red-process';
 import { builtNode, helper, type TestFlows } from '../support/node-red';
+import { waitFor } from '../support/collect';
+import { ConnectionManager } from '../../src/connection/connection-manager';
+import { resolveEndpoints } from '../../src/dashscope/endpoints';
+import { synthesizePreview } from '../../src/nodes/tts-config/voice-endpoints';
+import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
 
 const KEY = 'sk-test-key';
 const ttsConfig = builtNode('tts-config');
@@ -100,6 +105,22 @@ describe('editor endpoints: custom voices and voice preview', () => {
     await helper.load(ttsConfig, flow(), { cfg: { apiKey: KEY } });
     const res = await helper.request().post('/dashscope-tts/preview').send({ config: 'cfg', model: 'cosyvoice-v3-flash', voice: 'cosyvoice-v3-flash-nosuch-0123456789abcdef' }).expect(502);
     assert.ok((res.body as { error: string }).error.length > 0);
+  });
+});
+
+describe('voice preview that takes too long', () => {
+  it('a Qwen preview given up at its timeout closes its session at once (it does not linger until the service ends it)', async () => {
+    const slow = await DashScopeSimulator.start({ firstAudioLatencyMs: 5000 });
+    const manager = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: slow.baseUrl }), credentials: { apiKey: KEY }, keepWarm: false });
+    try {
+      const config = { manager } as unknown as TtsConfigNode;
+      await assert.rejects(synthesizePreview(config, 'qwen', 'qwen3-tts-flash-realtime', 'Cherry', 'Hello, this is a preview.', 300), /took too long/);
+      await waitFor(() => manager.stats().open === 0 && slow.stats.openSockets === 0, 1000, 'the session closed after the timeout');
+      assert.equal(manager.stats().idle, 0, 'and not parked for reuse');
+    } finally {
+      await manager.close();
+      await slow.close();
+    }
   });
 });
 

@@ -5,7 +5,7 @@
  * code. Either way the next utterance plays, and undeploying leaves no socket and no timer.
  */
 import assert from 'node:assert/strict';
-import { helper } from '../support/node-red';
+import { helper, runsRigs } from '../support/node-red';
 import { waitFor } from '../support/collect';
 import { Rig, SERVICES, sleep, type Service } from './harness';
 import type { SimulatorOptions } from '../simulator';
@@ -406,17 +406,10 @@ describe('reliability: fault matrix (issue 9)', function () {
   after(() => {
     helper.settings({});
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
+  runsRigs(() => {
     const current = rig;
     rig = undefined;
-    if (current) {
-      if (this.currentTest?.state === 'passed') await current.finish();
-      else await current.abandon();
-    }
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    return current;
   });
 
   for (const service of SERVICES) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Fault } from '../simulator';
-import { helper } from '../support/node-red';
+import { helper, runsRigs } from '../support/node-red';
 import { prng, Rig, type Service } from './harness';
 
 setFlagsFromString('--expose-gc');
@@ -89,17 +89,10 @@ describe('reliability: bounded soak (issue 9)', function () {
   after(() => {
     helper.settings({});
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
+  runsRigs(() => {
     const current = rig;
     rig = undefined;
-    if (current) {
-      if (this.currentTest?.state === 'passed') await current.finish();
-      else await current.abandon();
-    }
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    return current;
   });
 
   const plan: { service: Service; utterances: number; faultRate: number }[] = [

@@ -29,6 +29,12 @@ export type Fault =
       fatal?: boolean;
       on?: 'session.update' | 'append' | 'commit';
     } & Repeat)
+  /**
+   * Qwen: the session is closed with 1013 "try again later" and a Throttling.RateQuota reason when
+   * the client sends `on` (default: its first append), the way a rate-limited realtime service may
+   * refuse (unconfirmed: docs/protocol.md "WebSocket close codes").
+   */
+  | ({ kind: 'qwen-throttle-close'; on?: 'session.update' | 'append' | 'commit' | 'session.finish' } & Repeat)
   | ({ kind: 'idle-close' } & Repeat)
   /**
    * Qwen: the next response queued ends early with response.done of this status, after

@@ -51,3 +51,30 @@ export function deployedFlows(): unknown[] {
   const internals = helper as unknown as { _redNodes: { getFlows(): { flows: unknown[] } } };
   return internals._redNodes.getFlows().flows;
 }
+
+/** What a suite's tests each start in the helper's Node-RED and must end: a rig of nodes and a simulator. */
+export interface TestRig {
+  /** Ends it and proves nothing was left open (only called when the test passed). */
+  finish(): Promise<void>;
+  /** Ends it whatever state it is in (after a failure). */
+  abandon(): Promise<void>;
+}
+
+/**
+ * The hooks of a suite whose tests each run one rig: a fresh helper server per test, and after
+ * it the rig `take()` hands over (the suite's current one, which it forgets) finished when the
+ * test passed or abandoned when it did not, then the helper's settings reset.
+ */
+export function runsRigs(take: () => TestRig | undefined): void {
+  beforeEach((done) => {
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    const rig = take();
+    if (rig) {
+      if (this.currentTest?.state === 'passed') await rig.finish();
+      else await rig.abandon();
+    }
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+}

@@ -11,7 +11,7 @@ import { DashScopeSimulator, type Fault, type SimulatorOptions } from '../simula
 import { expectedAudio, type AudioFormat } from '../simulator/audio';
 import { RawClient, type RawFrame } from '../simulator/raw-client';
 import { waitFor } from '../support/collect';
-import { helper } from '../support/node-red';
+import { helper, runsRigs } from '../support/node-red';
 import { assertSpoken, CosyVoiceRig, SAMPLE_RATE, VOICE, type StreamStep } from './cosyvoice-rig';
 
 const run = (id: string, format: AudioFormat = 'pcm'): object => ({
@@ -196,17 +196,10 @@ describe('CosyVoice service variants', () => {
 
     before(() => helper.settings({ ttsConfigConnection: TUNING } as Record<string, unknown>));
     after(() => helper.settings({}));
-    beforeEach((done) => {
-      helper.startServer(done);
-    });
-    afterEach(async function () {
+    runsRigs(() => {
       const current = rig;
       rig = undefined;
-      if (current) {
-        if (this.currentTest?.state === 'passed') await current.finish();
-        else await current.abandon();
-      }
-      await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+      return current;
     });
 
     async function start(variant: Variant, format: AudioFormat): Promise<CosyVoiceRig> {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { QwenOptions, SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
-import { helper } from '../support/node-red';
+import { runsRigs } from '../support/node-red';
 import { assertSpoken, QwenRig, VOICE, type Ending } from './qwen-rig';
 import { ConnectionManager } from '../../src/connection/connection-manager';
 import { resolveEndpoints } from '../../src/dashscope/endpoints';
@@ -110,17 +110,10 @@ describe('variants: Qwen-TTS-Realtime under every service variant (issue 16)', f
   this.timeout(30_000);
   let rig: QwenRig | undefined;
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async function () {
+  runsRigs(() => {
     const current = rig;
     rig = undefined;
-    if (current) {
-      if (this.currentTest?.state === 'passed') await current.finish();
-      else await current.abandon();
-    }
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    return current;
   });
 
   describe("the engine's clock after session.finish (responseTimeoutMs)", () => {
@@ -157,6 +150,42 @@ describe('variants: Qwen-TTS-Realtime under every service variant (issue 16)', f
       assert.equal(out.error, undefined);
       assert.ok(Date.now() - started > 600, 'it did stream for several timeout periods');
       assert.ok(out.bytes.equals(audioOf(LONG)));
+    });
+  });
+
+  describe('a rate-limit close (1013, Throttling reason) before any audio', () => {
+    let sim: DashScopeSimulator | undefined;
+    let manager: ConnectionManager | undefined;
+    afterEach(async () => {
+      await manager?.close();
+      await sim?.close();
+      manager = undefined;
+      sim = undefined;
+    });
+    const settings: QwenUtteranceSettings = { model: 'qwen3-tts-flash-realtime', session: { voice: VOICE, mode: 'server_commit', responseFormat: 'pcm', sampleRate: 24000 } };
+
+    it('is tried again after a growing pause, as often as the throttle policy allows, and then spoken', async () => {
+      sim = await DashScopeSimulator.start(PACE);
+      manager = new ConnectionManager({
+        endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }),
+        credentials: { apiKey: 'sk-test-key' },
+        keepWarm: false,
+        throttleBackoff: { baseMs: 200, maxMs: 400, maxAttempts: 5 },
+      });
+      sim.inject({ kind: 'qwen-throttle-close', times: 2 });
+      const out = new RecordingOutput();
+      const u = new Utterance(settings, { topic: 't' }, out);
+      u.append(NEXT);
+      u.end();
+      new SpeechQueue(new QwenEngine(manager)).submit(u);
+      await out.whenComplete();
+      assert.equal(out.error, undefined, 'spoken, not failed after one immediate retry');
+      assert.ok(out.bytes.equals(audioOf(NEXT)));
+      const opened = qwenSessions(sim.transcripts).map((t) => openedAt(t) as number);
+      assert.equal(opened.length, 3, 'two refused sessions, then the one that spoke');
+      const pauses = opened.slice(1).map((t, i) => t - (opened[i] as number));
+      // backoffDelay with equal jitter: at least half of 200, then of 400 ms.
+      assert.ok((pauses[0] as number) >= 100 && (pauses[1] as number) >= 200, `paused before each retry: ${pauses.join(', ')} ms`);
     });
   });
 

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { QwenEngine } from '../../speech/qwen-engine';
+import { QWEN_ENGINE_DEFAULTS, QwenEngine } from '../../speech/qwen-engine';
 import { resolveQwenSettings, type QwenNodeProps, type QwenUtteranceSettings } from '../../speech/qwen-settings';
 import type { Message } from '../../speech/utterance';
 import { attachSynthesis, type InputMode } from '../shared/synthesis-node';
@@ -35,7 +35,8 @@ export = function registerQwenRealtime(RED: NodeAPI): void {
         if (defaultsError) throw defaultsError;
         return defaults as QwenUtteranceSettings;
       },
-      createEngine: (manager) => new QwenEngine(manager),
+      // The node's own settings seed the engine's guess of the next utterance's (its spare sessions).
+      createEngine: (manager) => new QwenEngine(manager, QWEN_ENGINE_DEFAULTS, defaults),
       // keepWarm: a session ready before the first utterance; the engine opens each next one while one speaks.
       prewarm: (config) => {
         if (defaults && config.manager && config.keepWarm) config.manager.prewarmQwen(defaults.model, defaults.session);

@@ -64,13 +64,28 @@ export async function listCustomVoices(config: TtsConfigNode, family: Service, m
 }
 
 /** Speaks `text` with `voice` on `model` and resolves with the PCM samples. */
-export async function synthesizePreview(config: TtsConfigNode, service: Service, model: string, voice: string, text: string): Promise<Buffer> {
+export async function synthesizePreview(
+  config: TtsConfigNode,
+  service: Service,
+  model: string,
+  voice: string,
+  text: string,
+  timeoutMs = PREVIEW_TIMEOUT_MS,
+): Promise<Buffer> {
   const manager = config.manager;
   if (!manager) throw new Error(config.configError ?? 'the tts-config node cannot work');
   const chunks: Buffer[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  /** Ends the Qwen preview under way: its session is discarded rather than left to run on. */
+  let abandon: ((err: Error) => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('the preview took too long')), PREVIEW_TIMEOUT_MS);
+    timer = setTimeout(() => {
+      timedOut = true;
+      const err = new Error('the preview took too long');
+      abandon?.(err);
+      reject(err);
+    }, timeoutMs);
   });
   const speak = async (): Promise<void> => {
     if (service === 'cosyvoice') {
@@ -90,12 +105,17 @@ export async function synthesizePreview(config: TtsConfigNode, service: Service,
       return;
     }
     const lease = await manager.acquireQwen(model, { voice, mode: 'commit', responseFormat: 'pcm', sampleRate: PREVIEW_SAMPLE_RATE });
+    if (timedOut) {
+      lease.discard(); // nobody waits for this preview any more: no request spent on it
+      return;
+    }
     let finished = false;
     try {
       // Ended with session.finish, the one fence after which no response of this text can still
       // come, however many responses the service answers the commit with (docs/protocol.md
       // "Qwen: end of an utterance"). The session is never reused.
       await new Promise<void>((resolve, reject) => {
+        abandon = reject;
         lease.session.listener = {
           onAudio: (c) => chunks.push(c),
           onResponseDone: () => undefined,
@@ -111,7 +131,9 @@ export async function synthesizePreview(config: TtsConfigNode, service: Service,
         lease.session.finish();
       });
     } finally {
+      abandon = undefined;
       lease.session.listener = undefined;
+      // A preview given up (timeout, error) leaves a session in an unknown state: it is closed.
       if (finished) lease.retire();
       else lease.discard();
     }

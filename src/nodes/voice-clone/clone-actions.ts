@@ -26,7 +26,7 @@ async function prepareSample(ctx: ActionContext, family: VoiceFamily, input: Sam
   if (family === 'qwen') return toDataUri(sample);
   ctx.progress('uploading sample');
   const file = { name: `${safeFileName(input.stem)}.${sample.format}`, bytes: sample.bytes, contentType: sample.mime };
-  // The upload policy is asked for the consuming service's model, not the target model (file-upload.md §3.3).
+  // The upload policy is asked for the consuming service's model, not the target model (docs/protocol.md "Temporary file upload").
   return uploadTemporaryFile(ctx.http, 'voice-enrollment', file, { signal: ctx.signal });
 }
 
@@ -42,7 +42,7 @@ export async function createClone(ctx: ActionContext, settings: CloneSettings, i
       text: settings.text,
       language: settings.language,
     });
-    // Qwen voices are usable at once: no status, no polling (§3.1).
+    // Qwen voices are usable at once: no status, no polling (docs/protocol.md "Custom voices: CosyVoice status").
     const voice: CustomVoice = { voice: created.voice, family: 'qwen', kind: 'clone', service: 'qwen-voice-enrollment', targetModel: created.targetModel, status: 'OK' };
     return { voice, requestId: created.requestId, fallbackReason: created.fallbackReason };
   }

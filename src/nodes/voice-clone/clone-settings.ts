@@ -48,7 +48,7 @@ export function resolveCloneSettings(props: CloneNodeProps, msg: Message = {}): 
     const allowed = cosyVoiceHintLanguages(targetModel);
     if (first && allowed.length > 0) {
       if (!allowed.includes(first)) throw new InputError('InvalidSetting', `language "${first}" is not offered for ${targetModel}; use one of ${allowed.join(', ')}`);
-      // Only the first hint is used by the service (§2.1).
+      // Only the first hint is used by the service (docs/protocol.md "Custom voices: clone samples").
       settings.languageHints = [first];
     }
   } else {

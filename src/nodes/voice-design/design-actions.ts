@@ -1,8 +1,9 @@
 /**
  * What voice-design does for a create, free of Node-RED: one (billed) call that returns the new
  * voice and its preview; the preview goes out at once, and a CosyVoice design is then waited for
- * until it is OK. Whether CosyVoice designs pass through DEPLOYING is unconfirmed (§2.2), so the
- * voice is queried either way: an OK answer ends the wait on the first look.
+ * until it is OK. Whether CosyVoice designs pass through DEPLOYING is unconfirmed, so the voice
+ * is queried either way: an OK answer ends the wait on the first look (docs/protocol.md
+ * "Unconfirmed points" voice-design-deploying).
  */
 import { CustomizationClient, type CustomVoice } from '../../dashscope/customization';
 import { playablePreview, type PlayableAudio } from '../../dashscope/preview-audio';

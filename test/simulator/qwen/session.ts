@@ -44,6 +44,13 @@ const FAULT_EVENT: Record<NonNullable<FaultOf<'qwen-error'>['on']>, string> = {
   commit: 'input_text_buffer.commit',
 };
 
+const THROTTLE_EVENT: Record<NonNullable<FaultOf<'qwen-throttle-close'>['on']>, string> = {
+  ...FAULT_EVENT,
+  'session.finish': 'session.finish',
+};
+const CLOSE_TRY_AGAIN_LATER = 1013;
+const THROTTLE_REASON = 'Throttling.RateQuota: Requests rate limit exceeded, please try again later.';
+
 export class QwenSession {
   private phase: Phase = 'open';
   private readonly model: CatalogModel | undefined;
@@ -146,6 +153,14 @@ export class QwenSession {
     if (!msg || typeof msg.type !== 'string') return this.reply(ev.error('invalid_value', 'Invalid event: expected a JSON object with a "type".'));
     const type = msg.type;
 
+    const throttled = this.env.faults.take('qwen-throttle-close', (f) => THROTTLE_EVENT[f.on ?? 'append'] === type);
+    if (throttled) {
+      this.phase = 'closing';
+      this.queue.clear();
+      this.timers.clearAll();
+      this.conn.close(CLOSE_TRY_AGAIN_LATER, THROTTLE_REASON);
+      return;
+    }
     const fault = this.env.faults.take('qwen-error', (f) => !f.on || FAULT_EVENT[f.on] === type);
     if (fault) {
       this.reply(ev.error(fault.code, fault.message));
