@@ -8,9 +8,8 @@ import type { Node } from 'node-red';
 import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
-import { waitFor } from '../support/collect';
 import { trackSourceTimers } from '../support/handles';
-import { builtNode, coreNode, helper } from '../support/node-red';
+import { builtNode, coreNode, endAnyway, endCleanly, helper } from '../support/node-red';
 import { synthesisFlow } from '../support/synthesis-flow';
 
 export const KEY = 'sk-test-key';
@@ -209,15 +208,8 @@ export class Rig {
   }
 
   /** Undeploys and proves nothing is left: no open socket on the service, no timer from src/. */
-  async finish(): Promise<void> {
-    await helper.unload();
-    try {
-      await waitFor(() => this.sim.stats.openSockets === 0, 3000, 'every socket closed');
-      await waitFor(() => this.timers.live().length === 0, 3000, `no timers left (${this.timers.live().join(' | ')})`);
-    } finally {
-      this.timers.stop();
-      await this.sim.close();
-    }
+  finish(): Promise<void> {
+    return endCleanly(this.sim, this.timers);
   }
 
   /** Every topic got exactly one outcome. */
@@ -225,10 +217,8 @@ export class Rig {
     for (const [topic, list] of this.outcomes) assert.equal(list.length, 1, `"${topic}" ended ${list.length} times`);
   }
 
-  async abandon(): Promise<void> {
-    this.timers.stop();
-    await helper.unload().catch(() => undefined);
-    await this.sim?.close();
+  abandon(): Promise<void> {
+    return endAnyway(this.sim, this.timers);
   }
 }
 

@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import helper from 'node-red-node-test-helper';
+import type { DashScopeSimulator } from '../simulator';
+import { waitFor } from './collect';
+import type { trackSourceTimers } from './handles';
 
 helper.init(require.resolve('node-red'));
 
@@ -77,4 +80,25 @@ export function runsRigs(take: () => TestRig | undefined): void {
     }
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
+}
+
+type SourceTimers = ReturnType<typeof trackSourceTimers>;
+
+/** Undeploys the flow and proves nothing is left: no open socket on the service, no timer from src/. */
+export async function endCleanly(sim: DashScopeSimulator, timers: SourceTimers): Promise<void> {
+  await helper.unload();
+  try {
+    await waitFor(() => sim.stats.openSockets === 0, 3000, 'every socket closed');
+    await waitFor(() => timers.live().length === 0, 3000, `no timers left (${timers.live().join(' | ')})`);
+  } finally {
+    timers.stop();
+    await sim.close();
+  }
+}
+
+/** Undeploys and stops the simulator whatever state they are in (after a failure). */
+export async function endAnyway(sim: DashScopeSimulator | undefined, timers: SourceTimers): Promise<void> {
+  timers.stop();
+  await helper.unload().catch(() => undefined);
+  await sim?.close();
 }

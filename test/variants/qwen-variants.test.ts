@@ -8,15 +8,15 @@
  * utterance always plays in full; a fully spoken utterance is never reported failed.
  */
 import assert from 'node:assert/strict';
-import type { QwenOptions, SimulatorOptions } from '../simulator';
+import type { Fault, QwenOptions, SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { runsRigs } from '../support/node-red';
 import { assertSpoken, QwenRig, VOICE, type Ending } from './qwen-rig';
-import { ConnectionManager } from '../../src/connection/connection-manager';
+import { ConnectionManager, type ManagerOptions } from '../../src/connection/connection-manager';
 import { resolveEndpoints } from '../../src/dashscope/endpoints';
 import type { DashScopeError } from '../../src/dashscope/errors';
-import { QwenEngine } from '../../src/speech/qwen-engine';
+import { QwenEngine, type QwenEngineOptions } from '../../src/speech/qwen-engine';
 import type { QwenUtteranceSettings } from '../../src/speech/qwen-settings';
 import { SpeechQueue } from '../../src/speech/speech-queue';
 import { Utterance } from '../../src/speech/utterance';
@@ -116,7 +116,7 @@ describe('variants: Qwen-TTS-Realtime under every service variant (issue 16)', f
     return current;
   });
 
-  describe("the engine's clock after session.finish (responseTimeoutMs)", () => {
+  describe('the Qwen engine on its own (no Node-RED)', () => {
     let sim: DashScopeSimulator | undefined;
     let manager: ConnectionManager | undefined;
     afterEach(async () => {
@@ -127,65 +127,55 @@ describe('variants: Qwen-TTS-Realtime under every service variant (issue 16)', f
     });
     const settings: QwenUtteranceSettings = { model: 'qwen3-tts-flash-realtime', session: { voice: VOICE, mode: 'server_commit', responseFormat: 'pcm', sampleRate: 24000 } };
 
-    async function speak(simOptions: SimulatorOptions, text: string): Promise<RecordingOutput> {
+    /** One utterance through a queue and the engine, on a manager of its own against a fresh simulator. */
+    async function speak(
+      simOptions: SimulatorOptions,
+      text: string,
+      o: { engine?: QwenEngineOptions; manager?: Partial<ManagerOptions>; faults?: Fault[] } = {},
+    ): Promise<RecordingOutput> {
       sim = await DashScopeSimulator.start(simOptions);
-      manager = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }), credentials: { apiKey: 'sk-test-key' }, keepWarm: false });
+      for (const fault of o.faults ?? []) sim.inject(fault);
+      manager = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }), credentials: { apiKey: 'sk-test-key' }, keepWarm: false, ...o.manager });
       const out = new RecordingOutput();
       const u = new Utterance(settings, { topic: 't' }, out);
       u.append(text);
       u.end();
-      new SpeechQueue(new QwenEngine(manager, { responseTimeoutMs: 150, closeAfterErrorMs: 1000 })).submit(u);
+      new SpeechQueue(new QwenEngine(manager, o.engine)).submit(u);
       await out.whenComplete();
       return out;
     }
 
-    it('a service silent for longer than the timeout after session.finish: ResponseTimeout', async () => {
-      const out = await speak({ firstAudioLatencyMs: 400 }, NEXT);
-      assert.equal((out.error as DashScopeError | undefined)?.code, 'ResponseTimeout');
-    });
+    describe("the engine's clock after session.finish (responseTimeoutMs)", () => {
+      const engine: QwenEngineOptions = { responseTimeoutMs: 150, closeAfterErrorMs: 1000 };
 
-    it('one response streaming audio for much longer than the timeout, with no other event: not a timeout', async () => {
-      const started = Date.now();
-      const out = await speak(PACE, LONG); // 24 s of audio at 20x: over a second of deltas only
-      assert.equal(out.error, undefined);
-      assert.ok(Date.now() - started > 600, 'it did stream for several timeout periods');
-      assert.ok(out.bytes.equals(audioOf(LONG)));
-    });
-  });
-
-  describe('a rate-limit close (1013, Throttling reason) before any audio', () => {
-    let sim: DashScopeSimulator | undefined;
-    let manager: ConnectionManager | undefined;
-    afterEach(async () => {
-      await manager?.close();
-      await sim?.close();
-      manager = undefined;
-      sim = undefined;
-    });
-    const settings: QwenUtteranceSettings = { model: 'qwen3-tts-flash-realtime', session: { voice: VOICE, mode: 'server_commit', responseFormat: 'pcm', sampleRate: 24000 } };
-
-    it('is tried again after a growing pause, as often as the throttle policy allows, and then spoken', async () => {
-      sim = await DashScopeSimulator.start(PACE);
-      manager = new ConnectionManager({
-        endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }),
-        credentials: { apiKey: 'sk-test-key' },
-        keepWarm: false,
-        throttleBackoff: { baseMs: 200, maxMs: 400, maxAttempts: 5 },
+      it('a service silent for longer than the timeout after session.finish: ResponseTimeout', async () => {
+        const out = await speak({ firstAudioLatencyMs: 400 }, NEXT, { engine });
+        assert.equal((out.error as DashScopeError | undefined)?.code, 'ResponseTimeout');
       });
-      sim.inject({ kind: 'qwen-throttle-close', times: 2 });
-      const out = new RecordingOutput();
-      const u = new Utterance(settings, { topic: 't' }, out);
-      u.append(NEXT);
-      u.end();
-      new SpeechQueue(new QwenEngine(manager)).submit(u);
-      await out.whenComplete();
-      assert.equal(out.error, undefined, 'spoken, not failed after one immediate retry');
-      assert.ok(out.bytes.equals(audioOf(NEXT)));
-      const opened = qwenSessions(sim.transcripts).map((t) => openedAt(t) as number);
-      assert.equal(opened.length, 3, 'two refused sessions, then the one that spoke');
-      const pauses = opened.slice(1).map((t, i) => t - (opened[i] as number));
-      // backoffDelay with equal jitter: at least half of 200, then of 400 ms.
-      assert.ok((pauses[0] as number) >= 100 && (pauses[1] as number) >= 200, `paused before each retry: ${pauses.join(', ')} ms`);
+
+      it('one response streaming audio for much longer than the timeout, with no other event: not a timeout', async () => {
+        const started = Date.now();
+        const out = await speak(PACE, LONG, { engine }); // 24 s of audio at 20x: over a second of deltas only
+        assert.equal(out.error, undefined);
+        assert.ok(Date.now() - started > 600, 'it did stream for several timeout periods');
+        assert.ok(out.bytes.equals(audioOf(LONG)));
+      });
+    });
+
+    describe('a rate-limit close (1013, Throttling reason) before any audio', () => {
+      it('is tried again after a growing pause, as often as the throttle policy allows, and then spoken', async () => {
+        const out = await speak(PACE, NEXT, {
+          manager: { throttleBackoff: { baseMs: 200, maxMs: 400, maxAttempts: 5 } },
+          faults: [{ kind: 'qwen-throttle-close', times: 2 }],
+        });
+        assert.equal(out.error, undefined, 'spoken, not failed after one immediate retry');
+        assert.ok(out.bytes.equals(audioOf(NEXT)));
+        const opened = qwenSessions((sim as DashScopeSimulator).transcripts).map((t) => openedAt(t) as number);
+        assert.equal(opened.length, 3, 'two refused sessions, then the one that spoke');
+        const pauses = opened.slice(1).map((t, i) => t - (opened[i] as number));
+        // backoffDelay with equal jitter: at least half of 200, then of 400 ms.
+        assert.ok((pauses[0] as number) >= 100 && (pauses[1] as number) >= 200, `paused before each retry: ${pauses.join(', ')} ms`);
+      });
     });
   });
 

@@ -9,9 +9,8 @@
 import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
 import { DashScopeSimulator, type Fault, type SimulatorOptions } from '../simulator';
-import { waitFor } from '../support/collect';
 import { trackSourceTimers } from '../support/handles';
-import { builtNode, coreNode, helper, type TestFlows } from '../support/node-red';
+import { builtNode, coreNode, endAnyway, endCleanly, helper, type TestFlows } from '../support/node-red';
 
 export const KEY = 'sk-test-key';
 
@@ -175,21 +174,12 @@ export abstract class VariantRig<E extends SpokenEvent> {
   }
 
   /** Undeploys and proves nothing is left: no open socket on the service, no timer from src/. */
-  async finish(): Promise<void> {
-    await helper.unload();
-    try {
-      await waitFor(() => this.sim.stats.openSockets === 0, 3000, 'every socket closed');
-      await waitFor(() => this.timers.live().length === 0, 3000, `no timers left (${this.timers.live().join(' | ')})`);
-    } finally {
-      this.timers.stop();
-      await this.sim.close();
-    }
+  finish(): Promise<void> {
+    return endCleanly(this.sim, this.timers);
   }
 
-  async abandon(): Promise<void> {
-    this.timers.stop();
-    await helper.unload().catch(() => undefined);
-    await this.sim?.close();
+  abandon(): Promise<void> {
+    return endAnyway(this.sim, this.timers);
   }
 }
 
