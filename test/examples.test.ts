@@ -141,7 +141,10 @@ describe('example flows', () => {
       const voice = event?.payload.voice ?? (synth.voice as string);
       const sampleRate = event?.payload.sampleRate ?? (whole.audio?.sampleRate as number);
       // An example that makes a voice first speaks the text its change node sets, with that new voice.
-      const maker = flow.find((n) => VOICE_MAKERS.includes(n.type) && (trigger.wires ?? []).flat().includes(n.id));
+      // It may be fed directly, or through a `file in` node that reads the recording the inject names.
+      const fed = new Set((trigger.wires ?? []).flat());
+      for (const id of [...fed]) if (byId(id)?.type === 'file in') for (const next of (byId(id)?.wires ?? []).flat()) fed.add(next);
+      const maker = flow.find((n) => VOICE_MAKERS.includes(n.type) && fed.has(n.id));
       // Text that a change node sets in front of the synthesis node (a doorbell press, a new voice) is what is said.
       const say = flow.find((n) => n.type === 'change' && (n.wires ?? []).flat().includes(synth.id));
       if (say) assert.equal(text, (say.rules as { to: string }[])[0]?.to, 'the text the change node sets');

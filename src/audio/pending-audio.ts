@@ -1,5 +1,6 @@
+import type { BufferMeter } from './buffer-meter';
 import { copyWithGain } from './gain';
-import { frameBytes, type PcmFormat } from './pcm-format';
+import { bytesToMs, frameBytes, type PcmFormat } from './pcm-format';
 
 /**
  * The audio of one utterance that has arrived but is not yet written to the device.
@@ -12,6 +13,8 @@ import { frameBytes, type PcmFormat } from './pcm-format';
  * Audio that was already written once and must be written again (the utterance was in the device
  * but not yet heard when something cut in) comes back through `requeue` as ready-made batches:
  * it already has the gain applied, so it is the only part never scaled again.
+ *
+ * Every byte that comes or goes is counted on the player's BufferMeter, if it has one.
  */
 export class PendingAudio {
   private readonly chunks: Buffer[] = [];
@@ -21,12 +24,15 @@ export class PendingAudio {
   /** Leading bytes that are already scaled (requeued batches). Always whole frames. */
   private prepared = 0;
   readonly frame: number;
+  private readonly msPerByte: number;
 
   constructor(
     readonly format: PcmFormat,
     private readonly gainPercent: number,
+    private readonly meter?: BufferMeter,
   ) {
     this.frame = frameBytes(format);
+    this.msPerByte = bytesToMs(format, 1);
   }
 
   get bytes(): number {
@@ -42,6 +48,7 @@ export class PendingAudio {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.queued += chunk.length;
+    this.meter?.add(chunk.length * this.msPerByte);
   }
 
   /** Puts already written (and scaled) batches back in front, in their original order. */
@@ -56,12 +63,14 @@ export class PendingAudio {
     this.chunks.unshift(...batches);
     this.queued += bytes;
     this.prepared += bytes;
+    this.meter?.add(bytes * this.msPerByte);
   }
 
   /** Up to `maxBytes` (rounded down to whole frames) of scaled audio, or undefined if not a frame is there. */
   take(maxBytes: number): Buffer | undefined {
     const n = Math.min(this.writableBytes, maxBytes - (maxBytes % this.frame));
     if (n <= 0) return undefined;
+    this.meter?.remove(n * this.msPerByte);
     const first = this.chunks[0] as Buffer;
     const scaled = Math.min(this.prepared, n);
     this.prepared -= scaled;
@@ -95,6 +104,7 @@ export class PendingAudio {
   }
 
   clear(): void {
+    this.meter?.remove(this.queued * this.msPerByte);
     this.chunks.length = 0;
     this.head = 0;
     this.queued = 0;

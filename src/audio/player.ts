@@ -1,13 +1,15 @@
+import { BufferMeter } from './buffer-meter';
 import { checkLaterChunk, decodeFirstChunk } from './chunk-decoder';
 import { CompletionSchedule } from './completion-schedule';
 import { DeviceSlot } from './device-slot';
 import { PendingAudio } from './pending-audio';
-import { bytesToMs, framesIn, sameFormat, type PcmFormat } from './pcm-format';
+import { AudioInputError, bytesToMs, framesIn, sameFormat, type PcmFormat } from './pcm-format';
 import { monotonicNow, PlaybackClock, type Now } from './playback-clock';
 import type { BackendName, PcmSink } from './sinks/sink';
-import { Utterance, type UtteranceReport } from './utterance';
+import { StallWatch } from './stall-watch';
+import { Utterance, type UtteranceCut, type UtteranceReport } from './utterance';
 
-export type { UtteranceReport } from './utterance';
+export type { UtteranceCut, UtteranceReport } from './utterance';
 
 export type QueueMode = 'queue' | 'replace' | 'ignore';
 
@@ -22,6 +24,13 @@ export const IDLE_CLOSE_MS = 2000;
 const DRAIN_MARGIN_MS = 50;
 /** Ids of dropped utterances remembered so that their late chunks are dropped too. */
 const DROPPED_IDS_KEPT = 256;
+/** How long an utterance that holds the queue may receive nothing before it is ended as partial. */
+export const STALL_MS = 5000;
+
+/** "2.5 s": milliseconds for messages. */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
 
 export interface PlayerOptions {
   gainPercent: number;
@@ -32,10 +41,23 @@ export interface PlayerOptions {
   fallBack?(sink: PcmSink, err: Error): boolean;
   now?: Now;
   idleCloseMs?: number;
+  /** An utterance that holds the queue and has received nothing for this long is ended as partial (default STALL_MS). */
+  stallMs?: number;
+  /**
+   * Audio the player may hold, in playing time (see BufferMeter): a new utterance that would pass
+   * it is refused, a streaming one is ended where it would pass it.
+   */
+  maxBufferedMs: number;
+  /** Where the user sets that limit, for the error (e.g. "settings.js ttsLimits.speakerBufferSeconds"). */
+  bufferLimitSetting?: string;
 }
 
 export interface PlayerListener<Meta> {
-  /** One report per accepted utterance, when it has been heard to its end, or was cut or dropped. */
+  /**
+   * One report per accepted utterance, when it has been heard to its end, or was cut or dropped.
+   * Listeners must not throw: they are called from timers and device callbacks, mid-way through
+   * the player's own bookkeeping.
+   */
   finished(report: UtteranceReport<Meta>): void;
   warn(text: string): void;
   /** The device failed; the `lost` utterances it held are then reported interrupted, with `error` set. */
@@ -71,6 +93,10 @@ export interface Chunk<Meta> {
  *
  * Completion is judged by the playback clock, not by when the device took the bytes: an utterance
  * is reported when its last sample has been heard.
+ *
+ * Nothing waits forever and nothing grows without bound: an utterance whose end never comes is
+ * ended as partial once it holds the queue and has received nothing for `stallMs`, and the audio
+ * held is capped at `maxBufferedMs` of playing time.
  */
 export class PcmPlayer<Meta> {
   private readonly clock: PlaybackClock;
@@ -84,6 +110,9 @@ export class PcmPlayer<Meta> {
   /** Ids whose remaining chunks are dropped (refused, ignored, stopped or replaced utterances). */
   private readonly dropped = new Set<string>();
   private inFlight: { utterance: Utterance<Meta>; batch: Buffer } | undefined;
+  private readonly buffer: BufferMeter;
+  private readonly stall: StallWatch;
+  private readonly stallMs: number;
   private closed = false;
 
   constructor(
@@ -92,6 +121,9 @@ export class PcmPlayer<Meta> {
   ) {
     this.now = options.now ?? monotonicNow;
     this.clock = new PlaybackClock(this.now);
+    this.buffer = new BufferMeter(options.maxBufferedMs);
+    this.stallMs = options.stallMs ?? STALL_MS;
+    this.stall = new StallWatch(this.now, () => this.stallDue());
     this.written = new CompletionSchedule(this.now, (heard) => {
       for (const u of heard) this.report(u, { interrupted: u.interrupted, durationMs: u.writtenMs });
       this.pump();
@@ -116,10 +148,19 @@ export class PcmPlayer<Meta> {
     return this.device.backend;
   }
 
+  /** Playing time of the audio held now (received and not yet heard, see BufferMeter). */
+  get bufferedMs(): number {
+    return this.buffer.heldMs;
+  }
+
   /**
    * One chunk of utterance `id`. Throws AudioInputError for audio that cannot be played: on the
    * first chunk the whole utterance is refused (its later chunks are dropped silently); a bad
    * later chunk is refused on its own.
+   *
+   * Throws AudioInputError 'BufferFull' for audio past the buffer limit: a new utterance is refused
+   * whole (its later chunks dropped silently); a later chunk ends its utterance there as partial
+   * (it plays what arrived; its later chunks are dropped silently).
    */
   push(id: string, chunk: Chunk<Meta>): void {
     if (this.closed) return;
@@ -136,22 +177,36 @@ export class PcmPlayer<Meta> {
         this.drop(id, chunk.end);
         return;
       }
-      u = new Utterance(id, chunk.meta());
+      u = new Utterance(id, chunk.meta(), this.buffer);
+      const cutsIn = busy && (chunk.priority === true || this.options.queueMode === 'replace');
       if (pcm.length > 0) {
         try {
           pcm = this.startAudio(u, pcm, chunk.audio);
+          // Replace mode lets go of everything else it holds: then the limit is all there is to fit in.
+          const room = cutsIn && this.options.queueMode === 'replace' ? this.buffer.limitMs : this.buffer.limitMs - this.buffer.heldMs;
+          const ms = u.msOf(pcm.length);
+          if (ms > room) throw this.bufferFull(u, ms, 'refused');
         } catch (err) {
           this.drop(id, chunk.end);
           throw err;
         }
       }
       this.byId.set(id, u);
-      if (busy && (chunk.priority || this.options.queueMode === 'replace')) this.cutIn(u);
+      if (cutsIn) this.cutIn(u);
       else this.queue.push(u);
     } else if (pcm.length > 0) {
       if (u.pending) checkLaterChunk(chunk.audio);
       else pcm = this.startAudio(u, pcm, chunk.audio);
+      const ms = u.msOf(pcm.length);
+      if (!u.ended && !this.buffer.fits(ms)) {
+        const err = this.bufferFull(u, ms, 'ended');
+        this.endEarly(u, 'bufferFull', chunk.end);
+        this.pump();
+        this.listener.changed();
+        throw err;
+      }
     }
+    u.lastChunkAt = this.now();
     if (pcm.length > 0 && u.pending && !u.ended) {
       u.pending.push(pcm);
       u.bytes += pcm.length;
@@ -172,16 +227,19 @@ export class PcmPlayer<Meta> {
       this.report(u, { interrupted: true, durationMs: u.heardMs(now) });
     }
     if (deviceBusy) this.abortDevice();
+    this.watchStall();
     this.listener.changed();
   }
 
   /** Node close: stop everything, release every device, clear every timer. Nothing is reported. */
   async close(): Promise<void> {
     this.closed = true;
+    this.stall.cancel();
     this.written.takeAll();
     this.queue.length = 0;
     this.byId.clear();
     this.inFlight = undefined;
+    this.buffer.reset();
     await this.device.close();
   }
 
@@ -189,8 +247,52 @@ export class PcmPlayer<Meta> {
   private startAudio(u: Utterance<Meta>, payload: Buffer, audio: unknown): Buffer {
     const first = decodeFirstChunk(payload, audio);
     u.format = first.format;
-    u.pending = new PendingAudio(first.format, this.options.gainPercent);
+    u.pending = new PendingAudio(first.format, this.options.gainPercent, this.buffer);
     return first.pcm;
+  }
+
+  private bufferFull(u: Utterance<Meta>, ms: number, outcome: 'refused' | 'ended'): AudioInputError {
+    const where = this.options.bufferLimitSetting ? ` (${this.options.bufferLimitSetting})` : '';
+    const what = outcome === 'refused' ? `utterance ${u.id} refused` : `utterance ${u.id} ends here and plays what arrived (partial)`;
+    return new AudioInputError(
+      'BufferFull',
+      `audio buffer full: ${seconds(this.buffer.heldMs)} of audio waiting to play and ${seconds(ms)} more would pass the limit of ${seconds(this.buffer.limitMs)}${where}; ${what}`,
+    );
+  }
+
+  /** The player ends `u` before its end arrived: it plays what it has, and what comes later is dropped. */
+  private endEarly(u: Utterance<Meta>, cut: UtteranceCut, lastChunk = false): void {
+    u.ended = true;
+    u.partial = true;
+    u.cut = cut;
+    this.drop(u.id, lastChunk);
+  }
+
+  /**
+   * When the utterance at the head of the queue counts as stalled: `stallMs` after its last chunk,
+   * but not before the device has played what it holds (a source may pause between sentences
+   * while they play, and until the device runs dry nothing is held up).
+   */
+  private stallDeadline(u: Utterance<Meta>): number {
+    return Math.max(u.lastChunkAt + this.stallMs, this.clock.endsAt);
+  }
+
+  /** Only the head can hold the queue, and only until its end has arrived. */
+  private watchStall(): void {
+    const u = this.queue[0];
+    this.stall.watch(u && !u.ended ? this.stallDeadline(u) : undefined);
+  }
+
+  private stallDue(): void {
+    if (this.closed) return;
+    const u = this.queue[0];
+    // Timers may fire a fraction of a millisecond early by the monotonic clock.
+    if (u && !u.ended && this.now() + 1 >= this.stallDeadline(u)) {
+      this.endEarly(u, 'stalled');
+      this.listener.warn(`utterance ${u.id} stalled: nothing arrived for ${seconds(this.stallMs)}; it plays what arrived (partial) and the queue goes on`);
+    }
+    this.pump();
+    this.listener.changed();
   }
 
   private endUtterance(u: Utterance<Meta>, chunk: Chunk<Meta>): void {
@@ -234,7 +336,10 @@ export class PcmPlayer<Meta> {
   private cutAudible(): void {
     const now = this.now();
     // The write in flight is in the device too.
-    if (this.inFlight) this.inFlight.utterance.unheard.push(this.inFlight.batch);
+    if (this.inFlight) {
+      const { utterance, batch } = this.inFlight;
+      utterance.keepUnheard(batch, utterance.msOf(batch.length));
+    }
     const inDevice = this.written.takeAll();
     const current = this.queue[0];
     if (current && (current.startsAt !== undefined || this.inFlight?.utterance === current)) inDevice.push(this.queue.shift() as Utterance<Meta>);
@@ -260,7 +365,13 @@ export class PcmPlayer<Meta> {
     this.device.abort();
   }
 
+  /** Writes what can be written now, and watches the utterance that may hold the queue. */
   private pump(): void {
+    this.feedDevice();
+    if (!this.closed) this.watchStall();
+  }
+
+  private feedDevice(): void {
     if (this.closed || this.inFlight || this.device.busy) return;
     const u = this.queue[0];
     if (!u) {
@@ -350,6 +461,7 @@ export class PcmPlayer<Meta> {
   }
 
   private report(u: Utterance<Meta>, outcome: { interrupted: boolean; durationMs: number; error?: Error }): void {
+    u.release();
     this.byId.delete(u.id);
     if (!this.closed) this.listener.finished(u.report(outcome));
   }

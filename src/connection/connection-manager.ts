@@ -49,8 +49,14 @@ export interface ManagerOptions {
   qwenIdleMs?: number;
   /** After session.finish, how long the service has to close the socket before we do. */
   qwenFinishGraceMs?: number;
-  /** Idle CosyVoice sockets kept at most. */
+  /** Idle CosyVoice sockets kept at most (never more than maxIdleSessions). */
   maxIdleCosyVoice?: number;
+  /**
+   * Idle sessions kept at most, CosyVoice sockets and Qwen spares together (default 4). Qwen spares
+   * are the ones closed beyond it, least recently used first: they multiply with message settings,
+   * while idle CosyVoice sockets are few (maxIdleCosyVoice) and one is what keepWarm promises.
+   */
+  maxIdleSessions?: number;
   /**
    * keepWarm: a task started ahead of the text is replaced after this long, well inside the
    * service's 23 s limit for a task without instructions.
@@ -119,6 +125,9 @@ interface ArmedTask {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Idle sessions a config node keeps at most (ManagerOptions.maxIdleSessions). */
+export const DEFAULT_MAX_IDLE_SESSIONS = 4;
+
 /** A handshake bounded by an utterance's deadline still gets at least this long. */
 const MIN_HANDSHAKE_MS = 1000;
 
@@ -164,11 +173,13 @@ export class ConnectionManager {
   private readonly connectTimeoutMs: number;
   private readonly cosyvoiceIdleMs: number;
   private readonly maxIdleCosyVoice: number;
+  private readonly maxIdleSessions: number;
 
   constructor(private readonly options: ManagerOptions) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.cosyvoiceIdleMs = options.cosyvoiceIdleMs ?? 45_000;
-    this.maxIdleCosyVoice = options.maxIdleCosyVoice ?? 2;
+    this.maxIdleSessions = Math.max(1, options.maxIdleSessions ?? DEFAULT_MAX_IDLE_SESSIONS);
+    this.maxIdleCosyVoice = Math.min(options.maxIdleCosyVoice ?? 2, this.maxIdleSessions);
     this.armedTaskMs = options.armedTaskMs ?? 15_000;
     this.limits = { ...COSYVOICE_LIMITS, ...options.cosyvoiceLimits };
     this.qwenSpares = new QwenSpares(options.qwenIdleMs ?? 60_000, options.qwenFinishGraceMs ?? QWEN_FINISH_GRACE_MS);
@@ -455,6 +466,7 @@ export class ConnectionManager {
     this.idleCosy.push(connection);
     const age = Date.now() - connection.idleSince;
     this.setIdleTimer(connection, Math.max(0, this.cosyvoiceIdleMs - age), () => this.renewCosyVoice(connection));
+    this.boundIdle();
   }
 
   /**
@@ -623,6 +635,26 @@ export class ConnectionManager {
       return;
     }
     this.qwenSpares.park(key, session);
+    this.boundIdle();
+  }
+
+  /**
+   * Beyond maxIdleSessions idle sessions, the least recently used Qwen spares are retired: they
+   * multiply with message settings. The newest spare is the one the next utterance takes, so once
+   * only it is left, idle CosyVoice sockets give way first (oldest first; not reopened), else a
+   * bound at or below maxIdleCosyVoice would retire every spare the moment it is parked, each one
+   * a request of the model's per-minute budget spent for nothing.
+   */
+  private boundIdle(): void {
+    let excess = this.idleCosy.length + this.qwenSpares.size - this.maxIdleSessions;
+    while (excess > 0 && this.qwenSpares.size > 1 && this.qwenSpares.retireOldest()) excess--;
+    for (; excess > 0 && this.idleCosy.length > 0; excess--) {
+      // Out of the list first: forget() then sees no warm socket lost, and opens none in its place.
+      const connection = this.idleCosy.shift() as CosyVoiceConnection;
+      this.clearIdleTimer(connection);
+      connection.close();
+    }
+    while (excess > 0 && this.qwenSpares.retireOldest()) excess--;
   }
 
   // ---- shared ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import type { QwenRealtimeSession } from '../dashscope/qwen-realtime';
  */
 export class QwenSpares {
   private readonly byKey = new Map<string, QwenRealtimeSession[]>();
+  /** Every parked session's idle clock, in the order they were parked (least recently used first). */
   private readonly idleTimers = new Map<QwenRealtimeSession, NodeJS.Timeout>();
   private readonly retiring = new Map<QwenRealtimeSession, NodeJS.Timeout>();
 
@@ -52,6 +53,16 @@ export class QwenSpares {
       session.close();
     }
     return undefined;
+  }
+
+  /** Retires the spare parked longest ago, if there is one (the idle bound: see ConnectionManager). */
+  retireOldest(): boolean {
+    const oldest = this.idleTimers.keys().next();
+    if (oldest.done) return false;
+    this.clearIdle(oldest.value);
+    this.remove(oldest.value);
+    this.retire(oldest.value);
+    return true;
   }
 
   /** session.finish now; the socket is closed when the service closes it, or after the grace. */

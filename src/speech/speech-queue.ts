@@ -44,6 +44,22 @@ export class SpeechQueue<Settings> {
     if (!this.current) this.next();
   }
 
+  /**
+   * Ends this one utterance at once, wherever it is: the one speaking is cut (the queue moves on),
+   * a waiting one leaves the queue. Either way its output completes once; nothing else is touched.
+   */
+  cancel(utterance: Utterance<Settings>): void {
+    if (this.current?.utterance === utterance) {
+      // The engine completes the output and calls back, which moves the queue on.
+      this.current.speech?.cancel();
+      return;
+    }
+    const i = this.waiting.indexOf(utterance);
+    if (i < 0) return;
+    this.waiting.splice(i, 1);
+    utterance.output.complete();
+  }
+
   /** Ends the current utterance at once and drops everything queued. */
   stop(): void {
     const dropped = this.waiting.splice(0);

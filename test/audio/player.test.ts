@@ -105,6 +105,7 @@ describe('PCM player', () => {
         gainPercent: 100,
         prebufferMs: 0,
         queueMode: 'queue',
+        maxBufferedMs: 300_000,
         now: () => clock.now,
         openSink: (format) => {
           const sink = new FakeSink('speaker', format);
@@ -430,5 +431,204 @@ describe('PCM player', () => {
     h.push('b', audio(100, 2), { end: true });
     await clock.tickAsync(5000);
     assert.equal(h.reports.length, 0);
+  });
+
+  describe('an utterance whose end never comes (issue 17)', () => {
+    it('is ended as partial once it holds the queue and nothing came for stallMs; the next one plays, its late chunks are dropped', async () => {
+      const h = harness({ stallMs: 1000 });
+      const a = audio(200, 1);
+      const b = audio(100, 2);
+      h.push('a', a);
+      h.push('b', b, { end: true });
+      await clock.tickAsync(999);
+      assert.ok(h.written().equals(a), 'b waits behind a');
+      assert.equal(h.reports.length, 0);
+      assert.equal(h.warnings.length, 0);
+      await clock.tickAsync(1);
+      assert.equal(h.warnings.length, 1);
+      assert.match(h.warnings[0]!, /^utterance a stalled: nothing arrived for 1 s; it plays what arrived \(partial\)/);
+      await clock.tickAsync(101);
+      // (A 0 ms timer set while fake timers tick runs 1 ms later: hence 1001.)
+      assert.deepEqual(
+        h.reports.map((r) => [r.id, r.interrupted, r.partial, r.cut, r.durationMs, r.at]),
+        [
+          ['a', false, true, 'stalled', 200, 1001],
+          ['b', false, false, undefined, 100, 1100],
+        ],
+      );
+      h.push('a', audio(100, 1));
+      h.push('a', Buffer.alloc(0), { end: true });
+      await clock.tickAsync(500);
+      assert.ok(h.written().equals(Buffer.concat([a, b])), 'the late chunks of a are not played');
+      assert.equal(h.reports.length, 2, 'nor reported as a new utterance');
+    });
+
+    it('is not cut while the device still plays what it received: the wait counts from when that has played', async () => {
+      const h = harness({ stallMs: 500 });
+      const first = audio(2000, 1);
+      const rest = audio(200, 1);
+      h.push('a', first);
+      await clock.tickAsync(1900); // 1.9 s without a chunk, but the device still plays a
+      h.push('a', rest, { end: true });
+      await clock.tickAsync(400);
+      assert.deepEqual(h.warnings, []);
+      assert.deepEqual(
+        h.reports.map((r) => [r.id, r.partial, r.durationMs]),
+        [['a', false, 2200]],
+      );
+      // Played out before stallMs has passed: then stallMs after its last chunk counts.
+      h.push('c', audio(300, 3));
+      await clock.tickAsync(499);
+      assert.equal(h.reports.length, 1);
+      await clock.tickAsync(2);
+      assert.deepEqual(h.reports[1] && [h.reports[1].id, h.reports[1].cut, h.reports[1].durationMs], ['c', 'stalled', 300]);
+    });
+
+    it('one that stalled while queued behind another is ended as soon as the device has played what it holds, without a gap', async () => {
+      const h = harness({ stallMs: 300 });
+      const a = audio(1000, 1);
+      const b = audio(100, 2);
+      h.push('a', a, { end: true });
+      h.push('b', b); // its source goes quiet at once
+      await clock.tickAsync(1099);
+      assert.equal(h.warnings.length, 0, 'not while a and what arrived of b still play');
+      await clock.tickAsync(2);
+      assert.ok(h.written().equals(Buffer.concat([a, b])), 'a, then b right behind it');
+      assert.match(h.warnings[0] ?? '', /utterance b stalled/);
+      assert.deepEqual(
+        h.reports.map((r) => [r.id, r.cut, r.at]),
+        [
+          ['a', undefined, 1000],
+          ['b', 'stalled', 1101],
+        ],
+      );
+    });
+
+    it('a head waiting for its pre-buffer plays the little it has', async () => {
+      const h = harness({ prebufferMs: 500, stallMs: 300 });
+      const a = audio(100, 1);
+      h.push('a', a);
+      await clock.tickAsync(299);
+      assert.equal(h.sinks.length, 0, 'below the pre-buffer: nothing written yet');
+      await clock.tickAsync(1);
+      await clock.tickAsync(100);
+      assert.ok(h.written().equals(a), 'what arrived is played');
+      assert.deepEqual(
+        h.reports.map((r) => [r.id, r.partial, r.cut, r.durationMs, r.at]),
+        [['a', true, 'stalled', 100, 400]],
+      );
+    });
+
+    it('costs no timer per chunk: one timer watches a streaming utterance', async () => {
+      const h = harness({ stallMs: 5000 });
+      const setTimeoutSpy = sinon.spy(globalThis, 'setTimeout');
+      try {
+        for (let i = 0; i < 50; i++) {
+          h.push('a', audio(20, 1));
+          await clock.tickAsync(20);
+        }
+        assert.equal(setTimeoutSpy.callCount, 1, `${setTimeoutSpy.callCount} timers set for 50 chunks`);
+      } finally {
+        setTimeoutSpy.restore();
+      }
+    });
+
+    it('msg.stop leaves no timer; neither does close', async () => {
+      const h = harness({ stallMs: 1000 });
+      h.push('a', audio(100, 1));
+      await clock.tickAsync(0);
+      assert.ok(clock.countTimers() > 0, 'the stall timer');
+      h.player.stop();
+      await clock.tickAsync(0);
+      assert.equal(clock.countTimers(), 0);
+      h.push('c', audio(100, 3));
+      await clock.tickAsync(0);
+      await h.player.close();
+      assert.equal(clock.countTimers(), 0);
+      assert.deepEqual(h.warnings, []);
+    });
+  });
+
+  describe('the buffer limit (issue 17)', () => {
+    it('refuses a new utterance that would pass it, whole; nothing queued is lost, and there is room again once they played', async () => {
+      const h = harness({ maxBufferedMs: 1000, bufferLimitSetting: 'the test setting' });
+      const a = audio(600, 1);
+      const b = audio(300, 2);
+      h.push('a', a, { end: true });
+      h.push('b', b, { end: true });
+      assert.ok(Math.abs(h.player.bufferedMs - 900) < 0.01, `${h.player.bufferedMs} ms held`);
+      assert.throws(
+        () => h.push('c', audio(200, 3)),
+        (err: Error & { code?: string }) =>
+          err.code === 'BufferFull' &&
+          /^audio buffer full: 0\.9 s of audio waiting to play and 0\.2 s more would pass the limit of 1 s \(the test setting\); utterance c refused$/.test(err.message),
+      );
+      h.push('c', audio(100, 3), { end: true }); // its later chunks are dropped quietly
+      await clock.tickAsync(0);
+      assert.ok(Math.abs(h.player.bufferedMs - 300) < 0.01, 'a plays now; b is written ahead and still held');
+      await clock.tickAsync(900);
+      assert.deepEqual(
+        h.reports.map((r) => [r.id, r.interrupted]),
+        [
+          ['a', false],
+          ['b', false],
+        ],
+      );
+      assert.ok(h.written().equals(Buffer.concat([a, b])));
+      assert.ok(h.player.bufferedMs < 0.01, `${h.player.bufferedMs} ms held after everything played`);
+      h.push('d', audio(1000, 4), { end: true });
+      await clock.tickAsync(1000);
+      assert.deepEqual(h.reports[2] && [h.reports[2].id, h.reports[2].interrupted], ['d', false]);
+    });
+
+    it('a later chunk that would pass it ends its utterance there as partial; its later chunks are dropped quietly', async () => {
+      const h = harness({ maxBufferedMs: 1000 });
+      const first = audio(700, 1);
+      h.push('a', first);
+      assert.throws(() => h.push('a', audio(400, 1)), (err: Error & { code?: string }) => err.code === 'BufferFull' && /utterance a ends here and plays what arrived \(partial\)$/.test(err.message));
+      h.push('a', audio(100, 1));
+      h.push('a', Buffer.alloc(0), { end: true });
+      await clock.tickAsync(800);
+      assert.ok(h.written().equals(first), 'what arrived before the limit is played');
+      assert.deepEqual(
+        h.reports.map((r) => [r.id, r.interrupted, r.partial, r.cut, r.durationMs]),
+        [['a', false, true, 'bufferFull', 700]],
+      );
+      assert.deepEqual(h.warnings, []);
+    });
+
+    it('replace mode: a new utterance has the whole buffer, since everything else is let go', async () => {
+      const h = harness({ queueMode: 'replace', maxBufferedMs: 1000 });
+      h.push('a', audio(800, 1), { end: true });
+      h.push('b', audio(900, 2), { end: true });
+      await clock.tickAsync(1000);
+      assert.deepEqual(
+        h.reports.map((r) => [r.id, r.interrupted]),
+        [
+          ['a', true],
+          ['b', false],
+        ],
+      );
+    });
+
+    it('counts audio written ahead until it starts playing, through a priority cut-in, and lets all of it go when done or stopped', async () => {
+      const h = harness();
+      h.push('a', audio(1000, 1), { end: true });
+      h.push('b', audio(500, 2), { end: true });
+      await clock.tickAsync(300);
+      assert.ok(Math.abs(h.player.bufferedMs - 500) < 0.01, `b is written ahead: ${h.player.bufferedMs} ms`);
+      h.push('p', audio(200, 9), { end: true, priority: true });
+      assert.ok(Math.abs(h.player.bufferedMs - 700) < 0.01, `b back in the queue, p waiting: ${h.player.bufferedMs} ms`);
+      await clock.tickAsync(0);
+      assert.ok(Math.abs(h.player.bufferedMs - 500) < 0.01, `p plays, b written ahead again: ${h.player.bufferedMs} ms`);
+      await clock.tickAsync(700);
+      assert.equal(h.reports.length, 3);
+      assert.ok(h.player.bufferedMs < 0.01, `${h.player.bufferedMs} ms held after everything played`);
+      h.push('x', audio(500, 5));
+      h.push('y', audio(500, 6), { end: true });
+      assert.ok(h.player.bufferedMs > 800, `${h.player.bufferedMs} ms held`);
+      h.player.stop();
+      assert.ok(h.player.bufferedMs < 0.01, `${h.player.bufferedMs} ms held after stop`);
+    });
   });
 });

@@ -1,41 +1,23 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { ConnectionManager, type ConnectionState, type ManagerOptions } from '../../src/connection/connection-manager';
+import { ConnectionManager, type ConnectionState } from '../../src/connection/connection-manager';
 import type { CosyVoiceTaskParams } from '../../src/dashscope/cosyvoice';
 import { resolveEndpoints } from '../../src/dashscope/endpoints';
 import type { DashScopeError } from '../../src/dashscope/errors';
 import type { QwenSessionSettings } from '../../src/dashscope/qwen-realtime';
-import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { collectResponses, runTask, waitFor } from '../support/collect';
 import { trackSourceTimers } from '../support/handles';
+import { managerRig } from '../support/manager-rig';
 
 const KEY = 'sk-test-key';
 const params: CosyVoiceTaskParams = { model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm', sampleRate: 24000 };
 const cherry: QwenSessionSettings = { voice: 'Cherry', mode: 'commit', responseFormat: 'pcm', sampleRate: 24000 };
 
 describe('ConnectionManager', () => {
-  let sim: DashScopeSimulator;
-  let manager: ConnectionManager | undefined;
-
-  async function setup(options: Partial<ManagerOptions> = {}, simOptions: SimulatorOptions = {}): Promise<ConnectionManager> {
-    sim = await DashScopeSimulator.start(simOptions);
-    manager = new ConnectionManager({
-      endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }),
-      credentials: { apiKey: KEY },
-      keepWarm: false,
-      reconnect: { baseMs: 20, maxMs: 200 },
-      ...options,
-    });
-    return manager;
-  }
-
-  afterEach(async () => {
-    await manager?.close();
-    manager = undefined;
-    await sim?.close();
-  });
+  const rig = managerRig();
+  const setup = rig.setup;
 
   async function speak(m: ConnectionManager, text: string): Promise<Buffer> {
     const lease = await m.acquireCosyVoice();
@@ -51,7 +33,7 @@ describe('ConnectionManager', () => {
       const text = `Announcement ${i}: the washing machine has finished.`;
       assert.ok((await speak(m, text)).equals(expectedAudio({ text, voice: 'longanyang', sampleRate: 24000 })));
     }
-    assert.equal(sim.stats.connections.cosyvoice, 1);
+    assert.equal(rig.sim.stats.connections.cosyvoice, 1);
     assert.equal(m.stats().opened, 1);
     assert.equal(m.stats().reused, 4);
   });
@@ -65,13 +47,13 @@ describe('ConnectionManager', () => {
     a.release();
     b.release();
     await speak(m, 'three.');
-    assert.equal(sim.stats.connections.cosyvoice, 2);
+    assert.equal(rig.sim.stats.connections.cosyvoice, 2);
   });
 
   it('renews an idle socket before the service idle limit when keepWarm is on', async () => {
     const m = await setup({ keepWarm: true, cosyvoiceIdleMs: 150 }, { cosyvoice: { idleCloseMs: 300 } });
     m.register({ id: 'n1' }, { prewarmCosyVoice: true });
-    await waitFor(() => sim.stats.connections.cosyvoice === 1 && m.stats().idle === 1, 2000, 'prewarm');
+    await waitFor(() => rig.sim.stats.connections.cosyvoice === 1 && m.stats().idle === 1, 2000, 'prewarm');
     await waitFor(() => m.stats().renewed >= 2 && m.stats().idle === 1, 3000, 'two renewals, the second one open');
     assert.equal(m.stats().open, 1, 'exactly one warm socket at a time');
     const reused = m.stats().reused;
@@ -84,17 +66,17 @@ describe('ConnectionManager', () => {
   it('without keepWarm an idle socket is closed before the service idle limit, and the next utterance reconnects', async () => {
     const m = await setup({ keepWarm: false, cosyvoiceIdleMs: 100 }, { cosyvoice: { idleCloseMs: 60_000 } });
     await speak(m, 'first.');
-    await waitFor(() => m.stats().open === 0 && sim.stats.openSockets === 0, 2000, 'idle close');
+    await waitFor(() => m.stats().open === 0 && rig.sim.stats.openSockets === 0, 2000, 'idle close');
     await speak(m, 'second.');
-    assert.equal(sim.stats.connections.cosyvoice, 2);
+    assert.equal(rig.sim.stats.connections.cosyvoice, 2);
   });
 
   it('a warm socket closed by the service (idle limit) is replaced transparently', async () => {
     const m = await setup({ keepWarm: true, cosyvoiceIdleMs: 10_000 });
     m.register({ id: 'n1' }, { prewarmCosyVoice: true });
     await waitFor(() => m.stats().idle === 1, 2000, 'prewarm');
-    sim.inject({ kind: 'idle-close' });
-    await waitFor(() => sim.stats.connections.cosyvoice === 2 && m.stats().idle === 1, 2000, 'replacement');
+    rig.sim.inject({ kind: 'idle-close' });
+    await waitFor(() => rig.sim.stats.connections.cosyvoice === 2 && m.stats().idle === 1, 2000, 'replacement');
     const reused = m.stats().reused;
     await speak(m, 'still here.');
     assert.equal(m.stats().reused, reused + 1, 'the replacement served the utterance without a handshake');
@@ -103,26 +85,26 @@ describe('ConnectionManager', () => {
 
   it('retries a refused connection with growing backoff, then connects', async () => {
     const m = await setup({ random: () => 1, reconnect: { baseMs: 40, maxMs: 1000 } });
-    sim.inject({ kind: 'refuse-connection', times: 3 });
+    rig.sim.inject({ kind: 'refuse-connection', times: 3 });
     const audio = await speak(m, 'after three refusals.');
     assert.ok(audio.length > 0);
     assert.deepEqual(m.backoffWaits, [40, 80, 160]);
     assert.equal(m.stats().failed, 3);
-    assert.equal(sim.stats.connectionsRefused, 3);
+    assert.equal(rig.sim.stats.connectionsRefused, 3);
   });
 
   it('reports the failure once the deadline has passed, and recovers when the service is back', async () => {
     const m = await setup({ reconnect: { baseMs: 10, maxMs: 50, deadlineMs: 300 } });
     const states: ConnectionState[] = [];
     m.register({ id: 'u', onConnectionState: (s) => states.push(s) });
-    await sim.stopListening();
+    await rig.sim.stopListening();
     const started = Date.now();
     await assert.rejects(m.acquireCosyVoice(), (e: DashScopeError) => e.code === 'NetworkError' && e.retryable && /within 0.3 s/.test(e.message));
     const waited = Date.now() - started;
     assert.ok(waited >= 250 && waited < 600, `failed at the deadline, not before or long after (${waited} ms)`);
     assert.ok(m.stats().failed >= 5, `kept trying until the deadline (${m.stats().failed} attempts)`);
     assert.ok(states.includes('retrying'));
-    await sim.resumeListening();
+    await rig.sim.resumeListening();
     await speak(m, 'back again.');
     assert.equal(states[states.length - 1], 'connected');
   });
@@ -131,8 +113,8 @@ describe('ConnectionManager', () => {
     const m = await setup({ keepWarm: true, random: () => 1, reconnect: { baseMs: 50, maxMs: 800, waitingMaxMs: 100 } });
     m.register({ id: 'n1' }, { prewarmCosyVoice: true });
     await waitFor(() => m.stats().idle === 1, 2000, 'prewarm');
-    await sim.stopListening();
-    sim.dropAll();
+    await rig.sim.stopListening();
+    rig.sim.dropAll();
     await new Promise((r) => setTimeout(r, 2000));
     const idleAttempts = m.stats().failed;
     // 50, 100, 200, 400, 800, 800 ms apart: six at most in two seconds, not one every 100 ms.
@@ -141,7 +123,7 @@ describe('ConnectionManager', () => {
     await new Promise((r) => setTimeout(r, 600));
     const waitingAttempts = m.stats().failed - idleAttempts;
     assert.ok(waitingAttempts >= 4, `${waitingAttempts} attempts in 600 ms while an utterance waits`);
-    await sim.resumeListening();
+    await rig.sim.resumeListening();
     const back = Date.now();
     const lease = await waiting;
     lease.release();
@@ -151,14 +133,14 @@ describe('ConnectionManager', () => {
 
   it('after a 401 it stops: no retry storm, state auth-failed, "invalid API key"', async () => {
     const m = await setup();
-    sim.inject({ kind: 'reject-auth', times: Infinity });
+    rig.sim.inject({ kind: 'reject-auth', times: Infinity });
     const errors: (DashScopeError | undefined)[] = [];
     m.register({ id: 'u', onConnectionState: (s, e) => s === 'auth-failed' && errors.push(e) });
     for (let i = 0; i < 10; i++) {
       await assert.rejects(m.acquireCosyVoice(), (e: DashScopeError) => e.isAuthFailure && /invalid API key/.test(e.message));
     }
     await assert.rejects(m.acquireQwen('qwen3-tts-flash-realtime', cherry), /invalid API key/);
-    assert.equal(sim.stats.handshakesRejected, 1, 'exactly one handshake reached the service');
+    assert.equal(rig.sim.stats.handshakesRejected, 1, 'exactly one handshake reached the service');
     assert.equal(m.state, 'auth-failed');
     assert.equal(errors.length, 1);
     assert.ok(!JSON.stringify(errors[0]?.message).includes(KEY));
@@ -200,7 +182,7 @@ describe('ConnectionManager', () => {
       armed.lease.release();
       assert.equal(out.error, undefined);
       assert.ok(out.audio.equals(expectedAudio({ text: 'Straight to synthesis.', voice: 'longanyang', sampleRate: 24000 })));
-      assert.equal(sim.stats.tasks.started, 1, 'no run-task was needed after the text arrived');
+      assert.equal(rig.sim.stats.tasks.started, 1, 'no run-task was needed after the text arrived');
       assert.equal(m.stats().armedUsed, 1);
     });
 
@@ -208,14 +190,14 @@ describe('ConnectionManager', () => {
       const m = await setup({ keepWarm: true });
       m.register({ id: 'n1' }, { prewarmCosyVoice: true }); // a deploy opens the window of use
       m.armCosyVoice(params);
-      await waitFor(() => sim.stats.tasks.started === 1, 2000, 'armed');
+      await waitFor(() => rig.sim.stats.tasks.started === 1, 2000, 'armed');
       assert.equal(m.takeArmedCosyVoice({ ...params, voice: 'longanhuan' }), undefined);
       await m.close();
-      const cold = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }), credentials: { apiKey: KEY }, keepWarm: false });
+      const cold = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: rig.sim.baseUrl }), credentials: { apiKey: KEY }, keepWarm: false });
       cold.register({ id: 'n2' }, { prewarmCosyVoice: true });
       cold.armCosyVoice(params);
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(sim.stats.tasks.started, 1, 'keepWarm off: no task started ahead');
+      assert.equal(rig.sim.stats.tasks.started, 1, 'keepWarm off: no task started ahead');
       await cold.close();
     });
 
@@ -223,9 +205,9 @@ describe('ConnectionManager', () => {
       const m = await setup({ keepWarm: true, armedTaskMs: 150, taskStartsPerSecond: 0 }, { cosyvoice: { taskTimeoutMs: 400 } });
       m.register({ id: 'n1' }, { prewarmCosyVoice: true }); // a deploy opens the window of use
       m.armCosyVoice(params);
-      await waitFor(() => sim.stats.tasks.started >= 3, 8000, 'two replacements');
-      assert.equal(sim.stats.tasks.failed, 0, 'the service never had to time an armed task out');
-      await waitFor(() => sim.stats.openSockets <= 2, 2000, 'abandoned sockets closed');
+      await waitFor(() => rig.sim.stats.tasks.started >= 3, 8000, 'two replacements');
+      assert.equal(rig.sim.stats.tasks.failed, 0, 'the service never had to time an armed task out');
+      await waitFor(() => rig.sim.stats.openSockets <= 2, 2000, 'abandoned sockets closed');
       // Looked at without taking it: taking an armed task makes it the caller's.
       await waitFor(() => m.stats().armedReady, 5000, 'a fresh armed task');
       assert.equal(m.takeArmedCosyVoice(params)?.task.started, true);
@@ -286,13 +268,13 @@ describe('ConnectionManager', () => {
         assert.ok(out.audio.equals(expectedAudio({ text: `Cherry line ${i}.`, voice: 'Cherry', sampleRate: 24000, service: 'qwen' })));
         lease.release();
       }
-      assert.equal(sim.stats.connections.qwen, 1);
-      assert.equal(sim.stats.sessionUpdates, 1, 'one session.update per connection');
+      assert.equal(rig.sim.stats.connections.qwen, 1);
+      assert.equal(rig.sim.stats.sessionUpdates, 1, 'one session.update per connection');
       const other = await m.acquireQwen('qwen3-tts-flash-realtime', { ...cherry, voice: 'Ethan' });
       other.release();
       const again = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
       again.release();
-      assert.equal(sim.stats.connections.qwen, 2);
+      assert.equal(rig.sim.stats.connections.qwen, 2);
       assert.equal(m.stats().reused, 3);
     });
 
@@ -302,7 +284,7 @@ describe('ConnectionManager', () => {
       await waitFor(() => m.stats().idle === 1, 2000, 'the spare parked');
       m.prewarmQwen('qwen3-tts-flash-realtime', cherry);
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(sim.stats.connections.qwen, 1, 'one session: each costs a request of the model budget');
+      assert.equal(rig.sim.stats.connections.qwen, 1, 'one session: each costs a request of the model budget');
       const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
       assert.equal(m.stats().reused, 1, 'the utterance takes the spare');
       lease.discard();
@@ -310,13 +292,13 @@ describe('ConnectionManager', () => {
 
     it('an utterance arriving while the spare is still opening takes that spare: no second session', async () => {
       const m = await setup();
-      sim.inject({ kind: 'delay-session-created', ms: 300, times: Infinity }); // a slow handshake
+      rig.sim.inject({ kind: 'delay-session-created', ms: 300, times: Infinity }); // a slow handshake
       m.prewarmQwen('qwen3-tts-flash-realtime', cherry);
       await new Promise((r) => setTimeout(r, 50)); // the spare's handshake is under way
       const started = Date.now();
       const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
       assert.ok(Date.now() - started < 350, 'ready when the spare was, not a handshake later');
-      assert.equal(sim.stats.connections.qwen, 1, 'one session: each costs a request of the model budget');
+      assert.equal(rig.sim.stats.connections.qwen, 1, 'one session: each costs a request of the model budget');
       assert.equal(m.stats().reused, 1, 'the utterance took the spare');
       assert.equal(m.stats().idle, 0);
       lease.discard();
@@ -327,9 +309,9 @@ describe('ConnectionManager', () => {
       const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
       const retiredAt = Date.now();
       lease.retire();
-      await waitFor(() => sim.stats.openSockets === 0 && m.stats().open === 0, 2000, 'closed by the service');
+      await waitFor(() => rig.sim.stats.openSockets === 0 && m.stats().open === 0, 2000, 'closed by the service');
       assert.ok(Date.now() - retiredAt < 1000, 'not by the grace');
-      const client = sim.transcripts[0]?.entries.filter((e) => e.dir === 'C').map((e) => (e.json as { type?: string }).type);
+      const client = rig.sim.transcripts[0]?.entries.filter((e) => e.dir === 'C').map((e) => (e.json as { type?: string }).type);
       assert.equal(client?.at(-1), 'session.finish');
       assert.equal(m.stats().idle, 0, 'never parked again');
     });
@@ -338,12 +320,12 @@ describe('ConnectionManager', () => {
       const m = await setup();
       const lease = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
       lease.release();
-      sim.dropAll();
+      rig.sim.dropAll();
       await waitFor(() => m.stats().open === 0, 2000, 'close noticed');
       const next = await m.acquireQwen('qwen3-tts-flash-realtime', cherry);
       assert.ok(next.session.isOpen);
       next.release();
-      assert.equal(sim.stats.connections.qwen, 2);
+      assert.equal(rig.sim.stats.connections.qwen, 2);
     });
   });
 
@@ -359,9 +341,9 @@ describe('ConnectionManager', () => {
     runTask(busy.runTask, params, ['a task still running when the node closes'], false);
     assert.ok(m.stats().open >= 3);
     await m.close();
-    await waitFor(() => sim.stats.openSockets === 0, 2000, 'server to see every socket closed');
+    await waitFor(() => rig.sim.stats.openSockets === 0, 2000, 'server to see every socket closed');
     assert.equal(m.stats().open, 0);
-    await sim.close();
+    await rig.sim.close();
     await new Promise((resolve) => setImmediate(resolve));
     timers.stop();
     assert.deepEqual(timers.live(), [], 'no timer of the manager survives close()');

@@ -6,17 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { ConnectionManager, type ManagerOptions } from '../../src/connection/connection-manager';
+import { ConnectionManager } from '../../src/connection/connection-manager';
 import { QwenSpares } from '../../src/connection/qwen-spares';
 import { UseWindow } from '../../src/connection/use-window';
 import type { CosyVoiceTaskParams } from '../../src/dashscope/cosyvoice';
-import { resolveEndpoints } from '../../src/dashscope/endpoints';
 import type { QwenRealtimeSession, QwenSessionSettings } from '../../src/dashscope/qwen-realtime';
-import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { runTask, waitFor } from '../support/collect';
 import { trackSourceTimers } from '../support/handles';
+import { managerRig } from '../support/manager-rig';
 
-const KEY = 'sk-test-key';
 const params: CosyVoiceTaskParams = { model: 'cosyvoice-v3-flash', voice: 'longanyang', format: 'pcm', sampleRate: 24000 };
 const cherry: QwenSessionSettings = { voice: 'Cherry', mode: 'commit', responseFormat: 'pcm', sampleRate: 24000 };
 const QWEN = 'qwen3-tts-flash-realtime';
@@ -24,27 +22,8 @@ const QWEN = 'qwen3-tts-flash-realtime';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('keepWarm window and idle connections', () => {
-  let sim: DashScopeSimulator;
-  let manager: ConnectionManager | undefined;
-
-  async function setup(options: Partial<ManagerOptions>, simOptions: SimulatorOptions = {}): Promise<ConnectionManager> {
-    sim = await DashScopeSimulator.start(simOptions);
-    manager = new ConnectionManager({
-      endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }),
-      credentials: { apiKey: KEY },
-      keepWarm: true,
-      reconnect: { baseMs: 20, maxMs: 200 },
-      taskStartsPerSecond: 0,
-      ...options,
-    });
-    return manager;
-  }
-
-  afterEach(async () => {
-    await manager?.close();
-    manager = undefined;
-    await sim?.close();
-  });
+  const rig = managerRig({ keepWarm: true, taskStartsPerSecond: 0 });
+  const setup = rig.setup;
 
   /** One utterance the way cosyvoice-stream speaks it: the armed task if there is one, then arm again. */
   async function speak(m: ConnectionManager, text: string): Promise<void> {
@@ -69,27 +48,27 @@ describe('keepWarm window and idle connections', () => {
     m.armCosyVoice(params);
     await speak(m, 'The first announcement.');
     const spokeAt = Date.now();
-    await waitFor(() => sim.stats.tasks.started >= 4, 2000, 'armed tasks replaced while in use');
+    await waitFor(() => rig.sim.stats.tasks.started >= 4, 2000, 'armed tasks replaced while in use');
     assert.equal(m.stats().inUse, true);
     await waitFor(() => !m.stats().inUse, 2000, 'the window to end');
     assert.ok(Date.now() - spokeAt >= window - 20, 'the window is counted from the last utterance');
-    await waitFor(() => sim.stats.openSockets <= 1, 1000, 'the armed socket and the extra spare closed');
-    const tasksAfterWindow = sim.stats.tasks.started;
-    const connectionsAfterWindow = sim.stats.connections.cosyvoice;
+    await waitFor(() => rig.sim.stats.openSockets <= 1, 1000, 'the armed socket and the extra spare closed');
+    const tasksAfterWindow = rig.sim.stats.tasks.started;
+    const connectionsAfterWindow = rig.sim.stats.connections.cosyvoice;
 
     // A long idle time: 2 s is four windows and twenty armed-task lifetimes.
     const idleFor = 2000;
     const samples: number[] = [];
-    const sampler = setInterval(() => samples.push(sim.stats.openSockets), 50);
+    const sampler = setInterval(() => samples.push(rig.sim.stats.openSockets), 50);
     await sleep(idleFor);
     clearInterval(sampler);
-    assert.equal(sim.stats.tasks.started, tasksAfterWindow, 'no task started while idle');
+    assert.equal(rig.sim.stats.tasks.started, tasksAfterWindow, 'no task started while idle');
     assert.ok(Math.max(...samples) <= 1, `at most one connection while idle (saw ${Math.max(...samples)})`);
     assert.ok(samples.filter((n) => n === 1).length >= samples.length * 0.8, 'and it is there: the warm socket is kept');
     // The one warm socket is renewed before the service's idle close (every cosyvoiceIdleMs), nothing more.
-    const renewals = sim.stats.connections.cosyvoice - connectionsAfterWindow;
+    const renewals = rig.sim.stats.connections.cosyvoice - connectionsAfterWindow;
     assert.ok(renewals <= Math.ceil(idleFor / 400) + 1, `${renewals} new sockets in ${idleFor} ms`);
-    assert.equal(sim.stats.tasks.failed, 0);
+    assert.equal(rig.sim.stats.tasks.failed, 0);
 
     // In use again: the next utterance uses the warm socket and arming resumes.
     await speak(m, 'Back in use.');
@@ -103,8 +82,8 @@ describe('keepWarm window and idle connections', () => {
     m.armCosyVoice(params);
     await speak(m, 'Cold.');
     await sleep(600);
-    assert.equal(sim.stats.tasks.started, 1, 'only the utterance');
-    assert.equal(sim.stats.openSockets, 0);
+    assert.equal(rig.sim.stats.tasks.started, 1, 'only the utterance');
+    assert.equal(rig.sim.stats.openSockets, 0);
   });
 
   for (const keepWarm of [true, false]) {
@@ -113,15 +92,15 @@ describe('keepWarm window and idle connections', () => {
       m.prewarmQwen(QWEN, cherry);
       await waitFor(() => m.stats().idle === 1, 2000, 'the spare parked');
       const parkedAt = Date.now();
-      await waitFor(() => sim.stats.openSockets === 0, 2000, 'the spare closed');
+      await waitFor(() => rig.sim.stats.openSockets === 0, 2000, 'the spare closed');
       const closedAfter = Date.now() - parkedAt;
       assert.ok(closedAfter >= 150 && closedAfter < 1500, `after its idle time, by the service (not the 5 s grace): ${closedAfter} ms`);
-      const client = sim.transcripts[0]?.entries.filter((e) => e.dir === 'C').map((e) => (e.json as { type?: string }).type);
+      const client = rig.sim.transcripts[0]?.entries.filter((e) => e.dir === 'C').map((e) => (e.json as { type?: string }).type);
       assert.deepEqual(client, ['session.update', 'session.finish']);
-      const server = sim.transcripts[0]?.entries.filter((e) => e.dir === 'S').map((e) => (e.json as { type?: string }).type);
+      const server = rig.sim.transcripts[0]?.entries.filter((e) => e.dir === 'S').map((e) => (e.json as { type?: string }).type);
       assert.equal(server?.at(-1), 'session.finished', 'a clean end, not an error');
       await sleep(500);
-      assert.equal(sim.stats.connections.qwen, 1, 'no churn: nothing reopens by itself');
+      assert.equal(rig.sim.stats.connections.qwen, 1, 'no churn: nothing reopens by itself');
       assert.equal(m.stats().open, 0);
       assert.equal(m.stats().failed, 0);
     });
@@ -135,8 +114,7 @@ describe('keepWarm window and idle connections', () => {
     m.prewarmQwen(QWEN, cherry);
     await waitFor(() => m.stats().armedReady && m.stats().idle >= 2, 3000, 'armed, a warm socket and a spare session');
     await m.close();
-    manager = undefined;
-    await sim.close();
+    await rig.sim.close();
     await new Promise((resolve) => setImmediate(resolve));
     timers.stop();
     assert.deepEqual(timers.live(), []);
@@ -146,10 +124,9 @@ describe('keepWarm window and idle connections', () => {
     const m = await setup({ keepWarmWindowMs: 60_000 });
     const lease = await m.acquireCosyVoice();
     await m.close();
-    manager = undefined;
     lease.release(); // the utterance's node closes after its config node
     assert.equal(m.stats().inUse, false, 'no window of use on a closed manager');
-    await sim.close();
+    await rig.sim.close();
     await new Promise((resolve) => setImmediate(resolve));
     timers.stop();
     assert.deepEqual(timers.live(), []);

@@ -4,7 +4,7 @@ import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
-import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from '../support/node-red';
 import { synthesisFlow } from '../support/synthesis-flow';
 
 const KEY = 'sk-test-key';
@@ -35,14 +35,7 @@ describe('cosyvoice-stream node', () => {
     await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
   }
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
-  });
+  freshServerEachTest({ after: () => sim?.close() });
 
   const tts = (): Receiver => helper.getNode('tts') as Receiver;
   const node = (id: string): Node => helper.getNode(id);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import type { Node } from 'node-red';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
-import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from '../support/node-red';
 
 const KEY = 'sk-test-key';
 const nodes = [builtNode('tts-config'), builtNode('cosyvoice-stream'), builtNode('qwen-realtime'), coreNode('sequence/17-split.js'), coreNode('common/25-catch.js')];
@@ -50,7 +51,8 @@ describe('phrase cache (cosyvoice-stream, qwen-realtime)', () => {
   const node = (id: string): Node => helper.getNode(id);
   const tts = (): Receiver => helper.getNode('tts') as Receiver;
   const connections = (): number => sim.stats.connections.cosyvoice + sim.stats.connections.qwen;
-  const cacheDir = (): string => join(userDir, 'dashscope-tts-cache', 'cfg');
+  // The config's folder is named by a hash of its id (phrase-cache-files.test.ts).
+  const cacheDir = (): string => join(userDir, 'dashscope-tts-cache', createHash('sha256').update('cfg').digest('hex').slice(0, 32));
   const entries = (): string[] => (existsSync(cacheDir()) ? readdirSync(cacheDir()).filter((n) => n.endsWith('.dspc')) : []);
 
   /** One utterance: its chunks (end marker included) and its event. */
@@ -63,19 +65,18 @@ describe('phrase cache (cosyvoice-stream, qwen-realtime)', () => {
     return { chunks, event: event as EventMsg };
   }
 
-  beforeEach((done) => {
-    userDir = mkdtempSync(join(tmpdir(), 'dashscope-cache-nodes-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    helper.settings({});
-    await sim?.close();
-    // A phrase may still be being written after its utterance ended.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  freshServerEachTest({
+    before: () => {
+      userDir = mkdtempSync(join(tmpdir(), 'dashscope-cache-nodes-'));
+      helper.settings({ userDir });
+    },
+    after: async () => {
+      helper.settings({});
+      await sim?.close();
+      // A phrase may still be being written after its utterance ended.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    },
   });
 
   for (const service of ['cosyvoice', 'qwen'] as const) {

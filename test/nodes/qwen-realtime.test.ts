@@ -3,7 +3,7 @@ import type { Node } from 'node-red';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
-import { builtNode, collect, coreNode, helper, nextMessages } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages } from '../support/node-red';
 import { synthesisFlow } from '../support/synthesis-flow';
 import { sessionIdOf } from '../variants/qwen-transcripts';
 
@@ -35,14 +35,7 @@ describe('qwen-realtime node', () => {
     await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
   }
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
-  });
+  freshServerEachTest({ after: () => sim?.close() });
 
   const qwen = (): Receiver => helper.getNode('qwen') as Receiver;
   const node = (id: string): Node => helper.getNode(id);

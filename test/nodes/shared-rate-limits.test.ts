@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
-import { builtNode, collect, coreNode, helper, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, type TestFlows } from '../support/node-red';
 
 const KEY = 'sk-test-key';
 const OTHER_KEY = 'sk-other-key';
@@ -33,15 +33,12 @@ describe('rate limits shared by the tts-config nodes of one account (issue 16)',
   this.timeout(20_000);
   let sim: DashScopeSimulator;
 
-  beforeEach((done) => {
-    helper.settings({});
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    helper.settings({});
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
+  freshServerEachTest({
+    before: () => helper.settings({}),
+    after: async () => {
+      helper.settings({});
+      await sim?.close();
+    },
   });
 
   /**

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Node } from 'node-red';
 import type { CustomVoice } from '../../src/dashscope/customization';
+import { maxSampleFileBytes } from '../../src/dashscope/voice-sample';
 import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
+import { SAMPLE_FILE_REFUSED } from '../../src/nodes/voice-clone/sample-file';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { editorDefinition } from '../support/editor-definition';
-import { builtNode, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
 import { mp3Sample, oggSample, wavSample } from '../support/voice-samples';
 
 const KEY = 'sk-test-key';
@@ -40,8 +44,12 @@ interface AudioMsg {
 type Receiver = Node & { receive(msg: Record<string, unknown>): void };
 /** The helper spies on Node.prototype.status, so the calls of every node are in one spy. */
 type StatusSpy = { getCalls(): { thisValue: unknown; args: { fill?: string; text?: string }[] }[] };
+/** Node.prototype.warn and .debug likewise. */
+type TextSpy = { getCalls(): { thisValue: unknown; args: unknown[] }[] };
 
 const SPOKEN = 'Hello, this is my own voice speaking.';
+/** A refused sample path as catch nodes see it (msg.error.message is the error's toString()). */
+const REFUSED = `InputError: ${SAMPLE_FILE_REFUSED}`;
 
 describe('voice-clone node', () => {
   let sim: DashScopeSimulator;
@@ -87,12 +95,15 @@ describe('voice-clone node', () => {
 
   beforeEach((done) => {
     dir = mkdtempSync(join(tmpdir(), 'voice-clone-'));
+    // Local sample paths are read only from this folder (settings.js ttsVoiceSampleFolder).
+    helper.settings({ ttsVoiceSampleFolder: dir } as Record<string, unknown>);
     helper.startServer(done);
   });
   afterEach(async () => {
     await helper.unload();
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
     await sim?.close();
+    helper.settings({});
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -103,6 +114,12 @@ describe('voice-clone node', () => {
       .getCalls()
       .filter((c) => c.thisValue === clone())
       .map((c) => c.args[0] ?? {});
+  /** What the clone node itself passed to node.warn / node.debug. */
+  const said = (method: 'warn' | 'debug'): string[] =>
+    (clone() as unknown as Record<typeof method, TextSpy>)[method]
+      .getCalls()
+      .filter((c) => c.thisValue === clone())
+      .map((c) => String(c.args[0]));
   const file = (name: string, bytes: Buffer): string => {
     const path = join(dir, name);
     writeFileSync(path, bytes);
@@ -185,10 +202,10 @@ describe('voice-clone node', () => {
   });
 
   for (const family of ['cosyvoice', 'qwen'] as const) {
-    it(`${family}: list, query and delete by msg.action; a deleted voice is gone`, async () => {
-      await start({ family, wires: [['out']] });
+    it(`${family}: list, query and delete by msg.action (Action "from msg.action"); a deleted voice is gone`, async () => {
+      await start({ family, action: 'msg', wires: [['out']] });
       const created = nextMessages<VoiceMsg>(node('out'), 1);
-      clone().receive({ payload: wavSample({ sampleRate: 24000 }) });
+      clone().receive({ action: 'create', payload: wavSample({ sampleRate: 24000 }) });
       const [made] = await created;
       const id = made?.voice as string;
       // A designed voice on the same service must not show up in the clone list.
@@ -214,9 +231,9 @@ describe('voice-clone node', () => {
   }
 
   it('CosyVoice update: a new sample, uploaded, and the voice deploys again; Qwen has no update', async () => {
-    await start({ wires: [['out']] }, { customization: { deployMs: 100 } });
+    await start({ action: 'msg', wires: [['out']] }, { customization: { deployMs: 100 } });
     const created = nextMessages<VoiceMsg>(node('out'), 1);
-    clone().receive({ payload: wavSample({ sampleRate: 16000 }) });
+    clone().receive({ action: 'create', payload: wavSample({ sampleRate: 16000 }) });
     const id = (await created)[0]?.voice as string;
     assert.equal(sim.voices.get(id)?.status, 'OK');
     const answer = nextMessages<VoiceMsg>(node('out'), 1);
@@ -229,9 +246,9 @@ describe('voice-clone node', () => {
     await helper.unload();
     await sim.close();
 
-    await start({ family: 'qwen' });
+    await start({ family: 'qwen', action: 'update' });
     const caught = nextMessages<VoiceMsg>(node('caught'), 1);
-    clone().receive({ action: 'update', voice: 'qwen-tts-vc-x', payload: wavSample() });
+    clone().receive({ voice: 'qwen-tts-vc-x', payload: wavSample() });
     assert.match((await caught)[0]?.error?.message ?? '', /no update: delete the voice and create it again/);
   });
 
@@ -239,7 +256,7 @@ describe('voice-clone node', () => {
     await start();
     const cases: [unknown, RegExp][] = [
       [wavSample({ sampleRate: 16000, seconds: 75 }), /75\.0 s long; the limit is 60 s/],
-      [file('big.mp3', Buffer.concat([mp3Sample(), Buffer.alloc(11 * 1024 * 1024)])), /the file is 11\.0 MB; the limit is 10\.0 MB/],
+      [Buffer.concat([mp3Sample(), Buffer.alloc(11 * 1024 * 1024)]), /the sample is 11\.0 MB; the limit is 10\.0 MB/],
       [oggSample(), /Ogg .*WAV \(16-bit\), MP3 or M4A/],
       [file('phone.wav', wavSample({ sampleRate: 8000 })), /8000 Hz; CosyVoice cloning needs at least 16000 Hz/],
       [Buffer.alloc(0), /empty/],
@@ -255,7 +272,7 @@ describe('voice-clone node', () => {
       assert.equal(errs[i]?.error?.code, 'InvalidSample', `case ${i}`);
       assert.match(errs[i]?.error?.message ?? '', message);
     });
-    assert.match(errs[cases.length]?.error?.message ?? '', /cannot read the sample file .*missing\.wav.*no such file/);
+    assert.equal(errs[cases.length]?.error?.message, REFUSED, 'a missing file: the one refusal, nothing about why');
     assert.match(errs[cases.length + 1]?.error?.message ?? '', /msg\.payload must be the voice sample.*got number/);
     assert.match(errs[cases.length + 2]?.error?.message ?? '', /base64/);
     assert.equal(sim.stats.httpRequests, 0, 'no request reached the simulator');
@@ -360,6 +377,197 @@ describe('voice-clone node', () => {
     assert.ok(!everything.includes(secret), 'the API key leaked');
   });
 
+  describe('local sample files: only from ttsVoiceSampleFolder', () => {
+    let outside: string;
+    beforeEach(() => {
+      // A valid sample the node must never read: it lies next to the sample folder, not in it.
+      outside = mkdtempSync(join(tmpdir(), 'voice-clone-outside-'));
+      writeFileSync(join(outside, 'secret.wav'), wavSample({ sampleRate: 24000 }));
+    });
+    afterEach(() => {
+      rmSync(outside, { recursive: true, force: true });
+    });
+
+    it('reads a file inside the folder: a relative name or a symlink within it (CosyVoice), an absolute path or file:// URL (Qwen, folder named through a symlink)', async () => {
+      await start({ wires: [['out']] });
+      const sample = wavSample({ sampleRate: 16000, seconds: 8 });
+      file('kitchen recording.wav', sample);
+      mkdirSync(join(dir, 'takes'));
+      symlinkSync(join(dir, 'kitchen recording.wav'), join(dir, 'takes', 'best.wav'));
+      const out = nextMessages<VoiceMsg>(node('out'), 2);
+      clone().receive({ payload: 'kitchen recording.wav' });
+      clone().receive({ payload: 'takes/best.wav' });
+      const made = await out;
+      assert.equal(made.length, 2);
+      assert.deepEqual(
+        sim.uploads.objects().map((o) => [o.key.slice(o.key.lastIndexOf('/') + 1), o.bytes.equals(sample)]),
+        [['kitchen_recording.wav', true], ['best.wav', true]],
+      );
+      await helper.unload();
+      await sim.close();
+
+      const link = join(outside, 'samples-link');
+      symlinkSync(dir, link);
+      helper.settings({ ttsVoiceSampleFolder: link } as Record<string, unknown>);
+      await start({ family: 'qwen', wires: [['out']] });
+      const qwenSample = file('me.wav', wavSample({ sampleRate: 24000, seconds: 6 }));
+      const qwenOut = nextMessages<VoiceMsg>(node('out'), 2);
+      clone().receive({ payload: qwenSample });
+      clone().receive({ payload: pathToFileURL(join(link, 'me.wav')).href });
+      const qwenMade = await qwenOut;
+      for (const m of qwenMade) assert.match(m.voice ?? '', /^qwen-tts-vc-myvoice-voice-/);
+      assert.equal(sim.stats.httpRequests, 2, 'two creations');
+    });
+
+    it('refuses every other path with the one message: outside, ../, symlinks out, missing, a directory, a FIFO, too large; nothing is sent and the node goes on', async () => {
+      // Both families have a file limit; the smallest makes the cheapest oversized file.
+      const family = maxSampleFileBytes('qwen') < maxSampleFileBytes('cosyvoice') ? 'qwen' : 'cosyvoice';
+      const limit = maxSampleFileBytes(family);
+      await start({ family, wires: [['out']] });
+      symlinkSync(join(outside, 'secret.wav'), join(dir, 'link.wav'));
+      symlinkSync(outside, join(dir, 'linked-dir'));
+      symlinkSync('/dev/zero', join(dir, 'zero.wav'));
+      mkdirSync(join(dir, 'folder.wav'));
+      const fifo = spawnSync('mkfifo', [join(dir, 'pipe.wav')]);
+      assert.equal(fifo.status, 0, `mkfifo: ${String(fifo.stderr)}`);
+      // A sparse file one byte over the limit that starts like a good WAV: only its size is wrong.
+      const big = file('big.wav', wavSample({ sampleRate: 24000 }));
+      truncateSync(big, limit + 1);
+      const paths = [
+        join(outside, 'secret.wav'),
+        `../${basename(outside)}/secret.wav`,
+        `takes/../../${basename(outside)}/secret.wav`,
+        pathToFileURL(join(outside, 'secret.wav')).href,
+        'link.wav',
+        'linked-dir/secret.wav',
+        'zero.wav',
+        'missing.wav',
+        'folder.wav',
+        '.',
+        'pipe.wav',
+        'big.wav',
+      ];
+      const errs = collect<VoiceMsg>(node('caught'));
+      const accepted = collect<VoiceMsg>(node('out'));
+      for (const payload of paths) clone().receive({ payload, topic: payload });
+      await waitFor(() => errs.length + accepted.length === paths.length, 5000, 'an answer to every path');
+      assert.deepEqual(accepted.map((m) => m.topic), [], 'no path was used');
+      assert.deepEqual(
+        errs.map((e) => [e.payload, e.error?.code, e.error?.message]),
+        paths.map((p) => [p, 'InvalidInput', REFUSED]),
+        'one code and one text, whatever the reason',
+      );
+      assert.match(SAMPLE_FILE_REFUSED, /^cannot use this file as a sample/);
+      assert.equal(sim.stats.httpRequests, 0, 'no upload, no creation');
+      assert.equal(sim.uploads.objects().length, 0);
+      const told = JSON.stringify([errs.map((e) => e.error), statuses()]);
+      for (const secret of [outside, dir, 'secret', 'pipe', 'ENOENT', 'regular']) assert.ok(!told.includes(secret), `the error or status tells "${secret}"`);
+
+      // Why, and which path, are in the debug log only.
+      const details = said('debug').join('\n');
+      assert.match(details, /secret\.wav.*outside ttsVoiceSampleFolder/);
+      assert.match(details, /missing\.wav.*ENOENT/);
+      assert.match(details, /pipe\.wav" is not a regular file/);
+      assert.match(details, /folder\.wav" is not a regular file/);
+      assert.match(details, new RegExp(`big\\.wav" is ${limit + 1} bytes; the limit is ${limit}`));
+
+      const out = nextMessages<VoiceMsg>(node('out'), 1);
+      clone().receive({ payload: file('good.wav', wavSample({ sampleRate: 24000 })) });
+      assert.ok((await out)[0]?.voice, 'the next good sample is cloned');
+      assert.equal(statuses()[statuses().length - 1]?.fill, 'green');
+    });
+
+    it('refuses /proc/self/pagemap (size 0, endless) having read at most the limit + 1 bytes', async () => {
+      helper.settings({ ttsVoiceSampleFolder: '/proc/self' } as Record<string, unknown>);
+      const limit = maxSampleFileBytes('qwen');
+      await start({ family: 'qwen' });
+      // Every byte any thread of this process read() is counted here.
+      const bytesRead = (): number => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+      const before = bytesRead();
+      const caught = nextMessages<VoiceMsg>(node('caught'), 1);
+      clone().receive({ payload: 'pagemap' });
+      const [err] = await caught;
+      const read = bytesRead() - before;
+      assert.equal(err?.error?.message, REFUSED);
+      assert.ok(read <= limit + 1 + 256 * 1024, `read ${read} bytes; the limit is ${limit}`);
+      assert.match(said('debug').join('\n'), /pagemap/);
+      assert.equal(sim.stats.httpRequests, 0);
+    });
+
+    it('with no ttsVoiceSampleFolder every path is refused the same way, and Buffers and URLs still work', async () => {
+      helper.settings({});
+      await start({ wires: [['out']] });
+      const caught = nextMessages<VoiceMsg>(node('caught'), 2);
+      clone().receive({ payload: file('mine.wav', wavSample({ sampleRate: 16000 })) });
+      clone().receive({ payload: 'mine.wav' });
+      const errs = await caught;
+      assert.deepEqual(errs.map((e) => e.error?.message), [REFUSED, REFUSED]);
+      assert.match(SAMPLE_FILE_REFUSED, /ttsVoiceSampleFolder in settings\.js/, 'says where local files may come from');
+      assert.match(said('debug').join('\n'), /ttsVoiceSampleFolder is not set/);
+      assert.equal(sim.stats.httpRequests, 0);
+
+      const out = nextMessages<VoiceMsg>(node('out'), 2);
+      clone().receive({ payload: wavSample({ sampleRate: 16000 }) });
+      clone().receive({ payload: 'https://example.com/me.wav' });
+      assert.equal((await out).length, 2);
+    });
+  });
+
+  describe('msg.action only when the Action is "from msg.action"', () => {
+    it('a node set to create ignores msg.action "delete" and "list" (warning once) and creates; nothing is listed or deleted', async () => {
+      await start({ family: 'qwen', wires: [['out']] });
+      const kept = sim.voices.add({ service: 'qwen-voice-enrollment', targetModel: 'qwen3-tts-vc-realtime-2026-01-15', name: 'keep' });
+      const out = nextMessages<VoiceMsg>(node('out'), 2);
+      clone().receive({ action: 'delete', voice: kept.id, payload: wavSample() });
+      clone().receive({ action: 'list', payload: wavSample() });
+      const made = await out;
+      assert.deepEqual(made.map((m) => [/^qwen-tts-vc-myvoice-/.test(m.voice ?? ''), m.action]), [[true, 'create'], [true, 'create']], 'created; msg.action says what was done');
+      // The create's own check refuses a message with no sample, whatever msg.action said.
+      const caught = nextMessages<VoiceMsg>(node('caught'), 1);
+      clone().receive({ action: 'delete', voice: kept.id });
+      assert.match((await caught)[0]?.error?.message ?? '', /msg\.payload must be the voice sample/);
+      assert.ok(sim.voices.get(kept.id), 'the voice msg.action named is still there');
+      assert.equal(sim.voices.count('qwen-voice-enrollment'), 3);
+      assert.equal(sim.stats.httpRequests, 2, 'two creations, no list, no delete');
+      const warnings = said('warn');
+      assert.equal(warnings.length, 1, warnings.join(' | '));
+      assert.match(warnings[0] ?? '', /msg\.action "delete" was ignored: this node always does "create"\. To let messages choose the action, set the node's Action to "from msg.action"/);
+    });
+
+    it('Action "from msg.action": msg.action "list" lists; none or an unknown one is an error to catch, and the next message works', async () => {
+      await start({ family: 'qwen', action: 'msg', wires: [['out']] });
+      assert.notEqual(statuses()[0]?.fill, 'red', '"msg" is a valid Action at deploy');
+      const caught = nextMessages<VoiceMsg>(node('caught'), 2);
+      clone().receive({ payload: wavSample() });
+      clone().receive({ action: 'erase', voice: 'x' });
+      const errs = await caught;
+      assert.deepEqual(errs.map((e) => e.error?.code), ['InvalidInput', 'InvalidInput']);
+      assert.match(errs[0]?.error?.message ?? '', /takes its action from the message: set msg\.action to one of create, list, query, update, delete/);
+      assert.match(errs[1]?.error?.message ?? '', /msg\.action must be one of .* \(got "erase"\)/);
+      assert.equal(sim.stats.httpRequests, 0);
+      const out = nextMessages<VoiceMsg>(node('out'), 1);
+      clone().receive({ action: 'list' });
+      assert.deepEqual((await out)[0]?.payload, []);
+      assert.equal(sim.stats.httpRequests, 1);
+      assert.deepEqual(said('warn'), []);
+    });
+
+    it('flows from before keep working: a blank Action creates, and a "list" node takes msg.action "list" (as the example sends it) without a warning', async () => {
+      await start({ family: 'qwen', action: '', wires: [['out']] });
+      const created = nextMessages<VoiceMsg>(node('out'), 1);
+      clone().receive({ payload: wavSample() });
+      assert.match((await created)[0]?.voice ?? '', /^qwen-tts-vc-myvoice-/);
+      await helper.unload();
+      await sim.close();
+
+      await start({ family: 'qwen', action: 'list', wires: [['out']] });
+      const listed = nextMessages<VoiceMsg>(node('out'), 1);
+      clone().receive({ action: 'list', topic: 'mine' });
+      assert.deepEqual([(await listed)[0]?.payload, (await listed)[0]?.action], [[], 'list']);
+      assert.deepEqual(said('warn'), []);
+    });
+  });
+
   it('the editor defines exactly the properties the runtime reads, validates them per family, and has help', () => {
     const { definition: d, help } = editorDefinition('voice-clone');
     assert.deepEqual([d.category, d.color, d.icon, d.inputs, d.outputs], ['DashScope TTS', '#A6BBCF', 'dashscope-clone.svg', 1, 1]);
@@ -372,6 +580,7 @@ describe('voice-clone node', () => {
     assert.ok(valid('targetModel', 'qwen3-tts-vc-realtime-2026-01-15', 'qwen'));
     assert.ok(!valid('targetModel', 'qwen3-tts-flash-realtime', 'qwen'), 'system-voice models take no clones');
     assert.ok(!valid('action', 'erase', 'qwen'));
+    assert.ok(valid('action', 'msg', 'qwen'), '"from msg.action" is an Action');
     assert.match(help, /<script type="text\/html" data-help-name="voice-clone">[\s\S]*<h3>Inputs<\/h3>[\s\S]*<h3>Outputs<\/h3>[\s\S]*<h3>Details<\/h3>/);
   });
 });

@@ -5,7 +5,7 @@ import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio, sentencePcm } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { editorDefinition } from '../support/editor-definition';
-import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from '../support/node-red';
 
 const KEY = 'sk-test-key';
 const nodes = [
@@ -38,6 +38,7 @@ interface PreviewMsg {
 
 type Receiver = Node & { receive(msg: Record<string, unknown>): void };
 type StatusSpy = { getCalls(): { thisValue: unknown; args: { fill?: string; text?: string }[] }[] };
+type TextSpy = { getCalls(): { thisValue: unknown; args: unknown[] }[] };
 
 const SPOKEN = 'Good evening, here is the news.';
 const PREVIEW_EN = 'Dear listeners, hello everyone, welcome to the evening news.';
@@ -87,13 +88,11 @@ describe('voice-design node', () => {
     await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
   }
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
+  freshServerEachTest({
+    after: async () => {
+      helper.settings({});
+      await sim?.close();
+    },
   });
 
   const design = (): Receiver => helper.getNode('design') as Receiver;
@@ -203,10 +202,10 @@ describe('voice-design node', () => {
   });
 
   for (const family of ['cosyvoice', 'qwen'] as const) {
-    it(`${family}: list (designs only), query and delete`, async () => {
-      await start({ family, wires: [['voice'], []] });
+    it(`${family}: list (designs only), query and delete by msg.action (Action "from msg.action")`, async () => {
+      await start({ family, action: 'msg', wires: [['voice'], []] });
       const created = nextMessages<VoiceMsg>(node('voice'), 1);
-      design().receive({});
+      design().receive({ action: 'create' });
       const id = (await created)[0]?.voice as string;
       if (family === 'cosyvoice') sim.voices.add({ service: 'voice-enrollment', kind: 'clone', targetModel: 'cosyvoice-v3-flash', status: 'OK' });
       const answers = nextMessages<VoiceMsg>(node('voice'), 3);
@@ -222,6 +221,48 @@ describe('voice-design node', () => {
     });
   }
 
+  describe('msg.action only when the Action is "from msg.action"', () => {
+    const warnings = (): string[] =>
+      (design() as unknown as { warn: TextSpy }).warn
+        .getCalls()
+        .filter((c) => c.thisValue === design())
+        .map((c) => String(c.args[0]));
+    const QWEN_TARGET = 'qwen3-tts-vd-realtime-2026-01-15';
+
+    it('a node set to create ignores msg.action "delete" and "list" (warning once) and designs; nothing is listed or deleted', async () => {
+      await start({ family: 'qwen', wires: [['voice'], []] });
+      const kept = sim.voices.add({ service: 'qwen-voice-design', targetModel: QWEN_TARGET, name: 'keep' });
+      const made = nextMessages<VoiceMsg & { action?: string }>(node('voice'), 2);
+      design().receive({ action: 'delete', voice: kept.id });
+      design().receive({ action: 'list' });
+      const msgs = await made;
+      assert.deepEqual(msgs.map((m) => [/^qwen-tts-vd-announcer-/.test(m.voice ?? ''), m.action]), [[true, 'create'], [true, 'create']], 'designed; msg.action says what was done');
+      assert.ok(sim.voices.get(kept.id), 'the voice msg.action named is still there');
+      assert.equal(sim.voices.count('qwen-voice-design'), 3);
+      assert.equal(sim.stats.httpRequests, 2, 'two designs, no list, no delete');
+      assert.equal(warnings().length, 1, warnings().join(' | '));
+      assert.match(warnings()[0] ?? '', /msg\.action "delete" was ignored: this node always does "create"\. To let messages choose the action, set the node's Action to "from msg\.action"/);
+    });
+
+    it('Action "from msg.action": msg.action "list" lists; none or an unknown one is an error to catch, and the next message works', async () => {
+      await start({ family: 'qwen', action: 'msg', wires: [['voice'], []] });
+      assert.notEqual(statuses()[0]?.fill, 'red', '"msg" is a valid Action at deploy');
+      const kept = sim.voices.add({ service: 'qwen-voice-design', targetModel: QWEN_TARGET, name: 'keep' });
+      const caught = nextMessages<VoiceMsg>(node('caught'), 2);
+      design().receive({});
+      design().receive({ action: 'update', voice: kept.id });
+      const errs = await caught;
+      assert.deepEqual(errs.map((e) => e.error?.code), ['InvalidInput', 'InvalidInput']);
+      assert.match(errs[0]?.error?.message ?? '', /takes its action from the message: set msg\.action to one of create, list, query, delete/);
+      assert.match(errs[1]?.error?.message ?? '', /msg\.action must be one of create, list, query, delete \(got "update"\)/);
+      assert.equal(sim.stats.httpRequests, 0);
+      const listed = nextMessages<VoiceMsg>(node('voice'), 1);
+      design().receive({ action: 'list' });
+      assert.deepEqual(((await listed)[0]?.payload as CustomVoice[]).map((v) => v.voice), [kept.id]);
+      assert.deepEqual(warnings(), []);
+    });
+  });
+
   it('does not design anything on deploy, and refuses a model design does not serve', async () => {
     await start({ targetModel: 'cosyvoice-v2' });
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -234,6 +275,49 @@ describe('voice-design node', () => {
     assert.equal(err?.error?.code, 'InvalidSetting');
     assert.match(err?.error?.message ?? '', /cannot make voices for "cosyvoice-v2"; it serves cosyvoice-v3\.5-plus, cosyvoice-v3\.5-flash, cosyvoice-v3-plus, cosyvoice-v3-flash/);
     assert.equal(sim.stats.httpRequests, 0);
+  });
+
+  it('a message Node-RED cannot clone for the second wire: the job goes on (the voice id still goes out), then SendFailed to catch, and the next message works', async () => {
+    await start({ family: 'qwen' });
+    const caught = collect<VoiceMsg>(node('caught'));
+    const voices = collect<VoiceMsg>(node('voice'));
+    // Output 2 goes to two wires: Node-RED clones the preview for the second inside send(), and this cannot be cloned.
+    const trap = {
+      get boom(): never {
+        throw new Error('cannot clone this');
+      },
+    };
+    design().receive({ topic: 'trap', trap });
+    design().receive({ topic: 'fine' });
+    await waitFor(() => voices.some((v) => v.topic === 'fine'), 5000, 'the next voice');
+    await waitFor(() => caught.length === 1, 2000, 'the error');
+    const made = voices.find((v) => v.topic === 'trap')?.voice;
+    assert.ok(made && sim.voices.get(made), "the voice made for it still went out on output 1's first wire");
+    assert.equal(caught[0]?.error?.code, 'SendFailed');
+    assert.match(caught[0]?.error?.message ?? '', new RegExp(`${made}, but a message could not be passed on: cannot clone this`));
+    assert.deepEqual(
+      voices.map((v) => v.topic),
+      ['trap', 'fine'],
+    );
+  });
+
+  it('messages waiting beyond settings.js ttsLimits.queuedUtterances are refused with QueueFull; those taken all complete', async () => {
+    helper.settings({ ttsLimits: { queuedUtterances: 2 } } as unknown as Parameters<typeof helper.settings>[0]);
+    await start({}, { customization: { deployMs: 300 } });
+    const caught = collect<VoiceMsg>(node('caught'));
+    const voices = collect<VoiceMsg>(node('voice'));
+    for (const topic of ['one', 'two', 'three']) design().receive({ topic });
+    await waitFor(() => caught.length === 1, 2000, 'the refusal');
+    assert.deepEqual([caught[0]?.topic, caught[0]?.error?.code], ['three', 'QueueFull']);
+    assert.match(caught[0]?.error?.message ?? '', /2 messages are already waiting .*ttsLimits\.queuedUtterances/);
+    await waitFor(() => voices.length === 2, 5000, 'the two voices');
+    design().receive({ topic: 'four' });
+    await waitFor(() => voices.length === 3, 5000, 'room again');
+    assert.deepEqual(
+      voices.map((v) => v.topic),
+      ['one', 'two', 'four'],
+    );
+    assert.equal(caught.length, 1);
   });
 
   it('a full voice quota reaches catch with the service code and a plain explanation', async () => {
@@ -264,6 +348,8 @@ describe('voice-design node', () => {
     assert.ok(valid('sampleRate', 8000, 'qwen'));
     assert.ok(!valid('sampleRate', 8000, 'cosyvoice'));
     assert.ok(!valid('language', 'fr', 'cosyvoice'));
+    assert.ok(valid('action', 'msg', 'qwen'), '"from msg.action" is an Action');
+    assert.ok(!valid('action', 'update', 'qwen'), 'designs have no update');
     assert.match(help, /<script type="text\/html" data-help-name="voice-design">[\s\S]*<h3>Inputs<\/h3>[\s\S]*<ol class="node-ports">[\s\S]*<h3>Details<\/h3>/);
   });
 });

@@ -88,6 +88,8 @@ describe('reliability: audio device faults (issue 9)', function () {
     await helper.unload();
     await waitFor(() => aplayChildren().length === 0, 3000, 'no aplay child left');
     await waitFor(() => sim?.stats.openSockets === 0, 3000, 'no socket left');
+    // A socket's close handshake clears its timers once the client has seen the close too.
+    await waitFor(() => (timers?.live() ?? []).length === 0, 3000, 'no timer left').catch(() => undefined);
     const live = timers?.live() ?? [];
     timers?.stop();
     timers = undefined;

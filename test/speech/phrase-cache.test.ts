@@ -7,7 +7,7 @@ import { decodeEntry, encodeEntry } from '../../src/speech/cache/entry-codec';
 import { PhraseStore } from '../../src/speech/cache/phrase-store';
 import type { CosyVoiceTaskParams } from '../../src/dashscope/cosyvoice';
 
-const META = (n: number[]) => ({ chunks: n, summary: { text: 'x' } });
+const META = (n: number[]) => ({ chunks: n, summary: 'sealed' });
 const bytes = (n: number, fill: number) => Buffer.alloc(n, fill);
 
 describe('phrase cache store', () => {

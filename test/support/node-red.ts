@@ -82,6 +82,24 @@ export function runsRigs(take: () => TestRig | undefined): void {
   });
 }
 
+/**
+ * The hooks of a suite whose tests each load their own flow: `before` (settings, a directory),
+ * then a fresh helper server per test; after it the flow unloaded, the server stopped, then
+ * `after` (a simulator to close, settings to reset, a directory to remove). Settings are left
+ * alone otherwise: a suite may set them once for all its tests.
+ */
+export function freshServerEachTest(hooks: { before?: () => void; after?: () => Promise<unknown> | void } = {}): void {
+  beforeEach((done) => {
+    hooks.before?.();
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await hooks.after?.();
+  });
+}
+
 type SourceTimers = ReturnType<typeof trackSourceTimers>;
 
 /** Undeploys the flow and proves nothing is left: no open socket on the service, no timer from src/. */

@@ -3,8 +3,10 @@ import { BackendSelector, type BackendInfo } from '../../audio/backend-selector'
 import { AudioInputError, framesIn } from '../../audio/pcm-format';
 import { BATCH_MAX_MS, IDLE_CLOSE_MS, PcmPlayer, type UtteranceReport } from '../../audio/player';
 import { deviceLabel } from '../../audio/sinks/sink';
+import { limitsOf } from '../shared/limits';
 import { ChunkRouter } from './chunk-routing';
 import { registerDevicesEndpoint } from './devices-endpoint';
+import { GuardedCalls, SpeakerError } from './guarded-calls';
 import { resolveSettings, type PcmSpeakerProps, type PcmSpeakerSettings } from './settings';
 import { speakerStatus } from './status';
 
@@ -28,6 +30,28 @@ function idleCloseMs(RED: NodeAPI): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : IDLE_CLOSE_MS;
 }
 
+/** The "finished" message: the input message's own properties, and what happened to the utterance. */
+function finishedMessage(report: UtteranceReport<Message>): Message {
+  return {
+    ...report.meta,
+    payload: {
+      id: report.id,
+      durationMs: report.durationMs,
+      bytes: report.bytes,
+      interrupted: report.interrupted,
+      ...(report.partial ? { partial: true } : {}),
+      ...(report.cut === 'stalled' ? { stalled: true } : {}),
+      ...(report.cut === 'bufferFull' ? { bufferFull: true } : {}),
+      ...(report.format ? { format: report.format } : {}),
+      ...(report.backend ? { backend: report.backend } : {}),
+      ...(report.error ? { error: report.error.message } : {}),
+    },
+  };
+}
+
+/** Where users set the buffer limit: named in the error that refuses audio past it. */
+const BUFFER_LIMIT_SETTING = 'settings.js ttsLimits.speakerBufferSeconds';
+
 function describePayload(payload: unknown): string {
   if (payload === null) return 'null';
   if (Array.isArray(payload)) return 'an array';
@@ -50,6 +74,8 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
       return;
     }
 
+    // Player events come from timers and device callbacks: every call into Node-RED from them is guarded.
+    const calls = new GuardedCalls(node);
     const selector = new BackendSelector(settings.backend, settings.device, (format) => framesIn(format, BATCH_MAX_MS));
     const router = new ChunkRouter();
     let probing = settings.backend !== 'aplay';
@@ -69,7 +95,7 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
       const key = JSON.stringify(status);
       if (key === lastStatus) return;
       lastStatus = key;
-      node.status(status);
+      calls.status(status);
     };
 
     const player: PcmPlayer<Message> = new PcmPlayer<Message>(
@@ -78,6 +104,9 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
         prebufferMs: settings.prebufferMs,
         queueMode: settings.queue,
         idleCloseMs: idleCloseMs(RED),
+        stallMs: settings.stallMs,
+        maxBufferedMs: limitsOf(RED.settings as unknown as Record<string, unknown>).speakerBufferMs,
+        bufferLimitSetting: BUFFER_LIMIT_SETTING,
         openSink: (format) => selector.open(format),
         fallBack: (sink, err) => selector.fallBack(sink, err),
       },
@@ -85,26 +114,18 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
         finished: (report: UtteranceReport<Message>) => {
           if (!report.interrupted && !report.error) problem = undefined;
           // A catch node hears of the failure with the utterance's own properties (topic...).
-          if (report.error) node.error(report.error, { ...report.meta });
-          node.send({
-            ...report.meta,
-            payload: {
-              id: report.id,
-              durationMs: report.durationMs,
-              bytes: report.bytes,
-              interrupted: report.interrupted,
-              ...(report.partial ? { partial: true } : {}),
-              ...(report.format ? { format: report.format } : {}),
-              ...(report.backend ? { backend: report.backend } : {}),
-              ...(report.error ? { error: report.error.message } : {}),
-            },
+          if (report.error) calls.error(report.error, report.meta);
+          calls.send(finishedMessage(report), (err) => {
+            const failure = new SpeakerError('ReportNotSent', `utterance ${report.id} was played, but its "finished" message could not be sent: ${err.message}`);
+            problem = failure.message;
+            calls.error(failure, report.meta);
           });
         },
-        warn: (text) => node.warn(text),
+        warn: (text) => calls.warn(text),
         deviceError: (err, lost) => {
           problem = err.message;
           // With utterances lost, each is reported to catch nodes on its own (above).
-          if (lost === 0) node.warn(err.message);
+          if (lost === 0) calls.warn(err.message);
         },
         changed: showStatus,
       },
@@ -119,8 +140,8 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
       if (info.speakerProblem) {
         const also = info.noDefaultDevice && deviceLabel(settings.device) === 'default' ? '; aplay cannot use it either: choose a Device' : '';
         const line = `speaker addon not used (${info.speakerProblem})${info.backend ? `: playing through ${info.backend}` : ''}${also}`;
-        if (info.noDefaultDevice || !info.backend) node.warn(line);
-        else node.log(line);
+        if (info.noDefaultDevice || !info.backend) calls.warn(line);
+        else calls.log(line);
       }
       showStatus();
     });

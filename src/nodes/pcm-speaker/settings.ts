@@ -1,5 +1,5 @@
 import { BACKEND_CHOICES, type BackendChoice } from '../../audio/backend-selector';
-import { QUEUE_MODES, type QueueMode } from '../../audio/player';
+import { QUEUE_MODES, STALL_MS, type QueueMode } from '../../audio/player';
 
 /** The node's properties as the editor stores them (numbers may arrive as strings). */
 export interface PcmSpeakerProps {
@@ -8,6 +8,8 @@ export interface PcmSpeakerProps {
   volume?: number | string;
   prebufferMs?: number | string;
   queue?: string;
+  /** Seconds an unfinished utterance that holds the queue may receive nothing before it is ended. */
+  stallTimeout?: number | string;
 }
 
 export interface PcmSpeakerSettings {
@@ -18,12 +20,15 @@ export interface PcmSpeakerSettings {
   volume: number;
   prebufferMs: number;
   queue: QueueMode;
+  stallMs: number;
 }
 
 export const DEFAULT_VOLUME = 100;
 export const MAX_VOLUME = 200;
 export const DEFAULT_PREBUFFER_MS = 200;
 export const MAX_PREBUFFER_MS = 5000;
+export const MIN_STALL_TIMEOUT_S = 0.1;
+export const MAX_STALL_TIMEOUT_S = 600;
 
 function numberIn(value: number | string | undefined, fallback: number, min: number, max: number, what: string): number {
   if (value === undefined || value === null || value === '') return fallback;
@@ -44,5 +49,6 @@ export function resolveSettings(props: PcmSpeakerProps): PcmSpeakerSettings {
     volume: numberIn(props.volume, DEFAULT_VOLUME, 0, MAX_VOLUME, 'volume'),
     prebufferMs: numberIn(props.prebufferMs, DEFAULT_PREBUFFER_MS, 0, MAX_PREBUFFER_MS, 'pre-buffer'),
     queue,
+    stallMs: Math.round(numberIn(props.stallTimeout, STALL_MS / 1000, MIN_STALL_TIMEOUT_S, MAX_STALL_TIMEOUT_S, 'stall timeout') * 1000),
   };
 }

@@ -82,13 +82,14 @@ export function withOfflineFeatures<Settings>(
   }
   if (features.cache) {
     const cache = config.phraseCache();
-    if (cache) {
+    if ('unavailable' in cache) node.warn(`phrase cache unavailable: ${cache.unavailable}`);
+    else {
       const endpoint = config.endpointId;
       engine = new CachingEngine(engine, cache, {
         keyOf: (settings, text) => phraseKey(binding.service, endpoint, settings, text),
         onWarning: (message) => node.warn(message),
       });
-    } else node.warn('phrase cache unavailable: Node-RED has no user directory (settings.userDir)');
+    }
   }
   return { engine, fallback };
 }

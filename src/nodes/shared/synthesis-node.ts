@@ -5,8 +5,10 @@ import type { AudioFormat } from '../../dashscope/cosyvoice';
 import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
 import { InputError } from '../../speech/input-error';
 import { SpeechQueue, type SpeechEngine } from '../../speech/speech-queue';
-import { Utterance, type Message, type UtteranceOutput } from '../../speech/utterance';
+import { Utterance, type Message } from '../../speech/utterance';
 import type { TtsConfigNode } from '../tts-config/types';
+import { limitsOf } from './limits';
+import { NodeOutput, type DoneFn } from './node-output';
 import { withOfflineFeatures, type SynthesisFeatures } from './offline-features';
 
 export type { SynthesisFeatures } from './offline-features';
@@ -40,7 +42,6 @@ export interface SynthesisBinding<Settings> {
 }
 
 type SendFn = (msg: Message | (Message | null)[]) => void;
-type DoneFn = (err?: Error) => void;
 
 /** Properties that steer this node and must not travel on into the audio messages. */
 const CONTROL_KEYS = ['payload', 'parts', 'complete', 'stop', 'error', '_error'];
@@ -59,6 +60,13 @@ const STATE_STATUS: Record<ConnectionState, NodeStatus> = {
   'auth-failed': { fill: 'red', shape: 'ring', text: 'invalid API key' },
   closed: {},
 };
+
+/** A refused stream whose pieces stop for this long is over: the next piece starts a new one. */
+const REFUSED_STREAM_QUIET_MS = 20_000;
+
+function tooLong(reason: string): InputError {
+  return new InputError('TextTooLong', `${reason} (settings.js ttsLimits.utteranceCharacters)`);
+}
 
 function shortError(err: Error): string {
   if (isAuthFailure(err)) return 'invalid API key';
@@ -99,6 +107,21 @@ export function attachSynthesis<Settings>(
     return;
   }
 
+  const limits = limitsOf(RED.settings as unknown as Record<string, unknown>);
+  /** For calls into Node-RED from socket and timer handlers, where a throw would escape into the process. */
+  const guarded = (call: () => void): void => {
+    try {
+      call();
+    } catch (err) {
+      try {
+        node.error(err instanceof Error ? err : new Error(String(err)));
+      } catch {
+        // Node-RED cannot even log: nothing is left to tell.
+      }
+    }
+  };
+  const setStatus = (status: NodeStatus): void => guarded(() => node.status(status));
+
   let connection: ConnectionState = 'idle';
   let closing = false;
   let lastError: string | undefined = binding.settingsError ? shortError(binding.settingsError) : undefined;
@@ -107,15 +130,15 @@ export function attachSynthesis<Settings>(
   let fallbackProblem: string | undefined;
   let onFallbackVoice = false;
   const showIdle = (): void => {
-    if (lastError) node.status({ fill: 'red', shape: 'ring', text: lastError });
-    else if (onFallbackVoice) node.status({ fill: 'yellow', shape: 'dot', text: 'service unreachable: fallback voice' });
-    else if (fallbackProblem) node.status({ fill: 'yellow', shape: 'ring', text: 'no fallback voice' });
-    else node.status(STATE_STATUS[connection]);
+    if (lastError) setStatus({ fill: 'red', shape: 'ring', text: lastError });
+    else if (onFallbackVoice) setStatus({ fill: 'yellow', shape: 'dot', text: 'service unreachable: fallback voice' });
+    else if (fallbackProblem) setStatus({ fill: 'yellow', shape: 'ring', text: 'no fallback voice' });
+    else setStatus(STATE_STATUS[connection]);
   };
   const { engine, fallback } = withOfflineFeatures(RED, node, config, config.manager, binding, features, {
     onFallback: (active) => {
       onFallbackVoice = active;
-      if (queue.speaking) node.status({ fill: 'blue', shape: 'dot', text: active ? 'speaking (fallback voice)' : 'speaking' });
+      if (queue.speaking) setStatus({ fill: 'blue', shape: 'dot', text: active ? 'speaking (fallback voice)' : 'speaking' });
       else showIdle();
     },
     onFallbackProblem: (problem) => {
@@ -127,7 +150,7 @@ export function attachSynthesis<Settings>(
   const queue = new SpeechQueue<Settings>(engine, (state, utterance) => {
     if (state === 'speaking' && utterance) {
       const label = onFallbackVoice ? 'fallback voice' : binding.speakingLabel?.(utterance.settings);
-      node.status({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
+      setStatus({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
     } else {
       showIdle();
       // Not after a stop: an urgent utterance may follow at once and needs the spare socket.
@@ -140,7 +163,7 @@ export function attachSynthesis<Settings>(
       connection = state;
       fallback?.connectionState(state, err);
       if (state === 'auth-failed') lastError = 'invalid API key';
-      else if (state === 'retrying' && err && !onFallbackVoice) node.status({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
+      else if (state === 'retrying' && err && !onFallbackVoice) setStatus({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
       if (!queue.speaking) showIdle();
     },
   };
@@ -149,32 +172,35 @@ export function attachSynthesis<Settings>(
 
   let streaming: Utterance<Settings> | undefined;
   let streamingDones: DoneFn[] = [];
+  let streamedCharacters = 0;
+  /**
+   * A stream that was refused (too long, queue full): its later pieces are dropped until
+   * msg.complete, msg.stop, or a pause of REFUSED_STREAM_QUIET_MS (an upstream that failed may
+   * never send its complete). When the last piece was dropped, for that pause.
+   */
+  let refusedStream = false;
+  let refusedStreamAt = 0;
 
   function fail(err: Error, done: DoneFn): void {
     lastError = shortError(err);
-    node.status({ fill: 'red', shape: 'ring', text: lastError });
+    setStatus({ fill: 'red', shape: 'ring', text: lastError });
     done(err);
   }
 
-  function outputFor(send: SendFn, firstDone: DoneFn): UtteranceOutput & { dones: DoneFn[] } {
-    const dones: DoneFn[] = [firstDone];
-    const output: UtteranceOutput & { dones: DoneFn[] } = {
-      dones,
-      audio: (m) => send([m, null]),
-      event: (m) => send([null, m]),
-      complete: (err) => {
+  function outputFor(send: SendFn, firstDone: DoneFn, stop: () => void): NodeOutput {
+    return new NodeOutput(send, firstDone, {
+      ended: (output, err) => {
         if (err) {
           lastError = shortError(err);
-          node.status({ fill: 'red', shape: 'ring', text: lastError });
+          setStatus({ fill: 'red', shape: 'ring', text: lastError });
         } else lastError = undefined;
-        // Report a failure once, on the message that started the utterance; the rest just complete.
-        dones.forEach((d, i) => d(i === 0 ? err : undefined));
-        dones.length = 0;
         // A stream whose utterance ended early (failed or stopped): later tokens start a new one.
         if (streaming?.output === output) streaming = undefined;
       },
-    };
-    return output;
+      abandon: stop,
+      // An empty message: Node-RED clones it for the catch nodes, and the utterance's own may be what cannot be cloned.
+      report: (err) => guarded(() => node.error(err, {})),
+    });
   }
 
   node.on('input', (raw: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
@@ -182,6 +208,7 @@ export function attachSynthesis<Settings>(
     if (msg.stop === true) {
       queue.stop();
       streaming = undefined;
+      refusedStream = false;
       if (msg.payload === undefined || msg.payload === null || msg.payload === '') {
         done();
         return;
@@ -196,7 +223,25 @@ export function attachSynthesis<Settings>(
     }
     const text = typeof payload === 'string' ? payload : '';
 
+    if (inputMode === 'stream' && refusedStream && Date.now() - refusedStreamAt < REFUSED_STREAM_QUIET_MS) {
+      // Already reported, on the piece that was refused: the rest of that stream is not spoken.
+      refusedStreamAt = Date.now();
+      if (complete) refusedStream = false;
+      done();
+      return;
+    }
+    refusedStream = false;
+
     if (inputMode === 'stream' && streaming) {
+      if (streamedCharacters + text.length > limits.utteranceCharacters) {
+        // What came so far is spoken; the rest of this stream is not (it is billed per character).
+        streaming.end();
+        streaming = undefined;
+        refuseStream(!complete);
+        fail(tooLong(`this stream passed ${limits.utteranceCharacters} characters: the text so far is spoken, the rest of the stream (until msg.complete) is not`), done);
+        return;
+      }
+      streamedCharacters += text.length;
       streamingDones.push(done);
       streaming.append(text);
       if (complete) {
@@ -214,9 +259,34 @@ export function attachSynthesis<Settings>(
       return;
     }
     const whole = inputMode === 'utterance' || complete;
+    const refusal = refuse(text);
+    if (refusal) {
+      refuseStream(!whole);
+      fail(refusal, done);
+      return;
+    }
     const utterance = startUtterance(msg, send, done, text, whole);
-    if (utterance && !whole) streaming = utterance;
+    if (utterance && !whole) {
+      streaming = utterance;
+      streamedCharacters = text.length;
+    }
   });
+
+  function refuseStream(more: boolean): void {
+    refusedStream = more;
+    refusedStreamAt = Date.now();
+  }
+
+  /** Why a new utterance with this text cannot be taken (settings.js ttsLimits), if it cannot. */
+  function refuse(text: string): InputError | undefined {
+    if (text.length > limits.utteranceCharacters) {
+      return tooLong(`the text has ${text.length} characters; the limit is ${limits.utteranceCharacters}: nothing of it was sent`);
+    }
+    if (queue.length >= limits.queuedUtterances) {
+      return new InputError('QueueFull', `${queue.length} utterances are already queued (the limit, settings.js ttsLimits.queuedUtterances): this one was not spoken`);
+    }
+    return undefined;
+  }
 
   /**
    * A new utterance for this message's settings, queued at once; undefined when they are invalid.
@@ -231,9 +301,9 @@ export function attachSynthesis<Settings>(
       fail(err as Error, done);
       return undefined;
     }
-    const output = outputFor(send, done);
+    const output = outputFor(send, done, () => queue.cancel(utterance));
     streamingDones = output.dones;
-    const utterance = new Utterance(settings, baseMessage(msg), output);
+    const utterance: Utterance<Settings> = new Utterance(settings, baseMessage(msg), output);
     utterance.append(text);
     if (whole) utterance.end();
     queue.submit(utterance);

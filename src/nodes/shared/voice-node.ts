@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
 import type { HttpAccess } from '../../dashscope/http-json';
 import { InputError } from '../../speech/input-error';
+import { limitsOf } from './limits';
 import type { TtsConfigNode } from '../tts-config/types';
 
 export type Message = Record<string, unknown>;
@@ -66,7 +67,10 @@ function clip(text: string): string {
 export function attachVoiceNode(RED: NodeAPI, node: Node, configId: string, binding: VoiceNodeBinding): void {
   const config = RED.nodes.getNode(configId) as TtsConfigNode | null;
   const aborter = new AbortController();
+  const limits = limitsOf(RED.settings as unknown as Record<string, unknown>);
   let tail: Promise<void> = Promise.resolve();
+  /** Messages taken and not yet done, the one being worked on included. */
+  let pending = 0;
   let idleStatus: NodeStatus = {};
 
   if (!config) idleStatus = { fill: 'red', shape: 'ring', text: 'no tts-config selected' };
@@ -77,35 +81,81 @@ export function attachVoiceNode(RED: NodeAPI, node: Node, configId: string, bind
   }
   node.status(idleStatus);
 
+  /**
+   * done() clones the message for catch nodes, and a message Node-RED cannot clone throws there: the
+   * job is over either way, and a throw here would leave the queue of jobs rejected for good.
+   */
+  function finish(done: DoneFn, err?: Error): void {
+    try {
+      done(err);
+    } catch (thrown) {
+      try {
+        // An empty message Node-RED can clone, so catch nodes still hear of it.
+        node.error(err ?? (thrown instanceof Error ? thrown : new Error(String(thrown))), {});
+      } catch {
+        // Node-RED cannot even log: nothing is left to tell.
+      }
+    }
+  }
+
+  const guarded = (call: () => void): void => {
+    try {
+      call();
+    } catch {
+      // A status or warning Node-RED could not take: the job goes on.
+    }
+  };
+
   async function work(msg: Message, send: SendFn, done: DoneFn): Promise<void> {
-    if (aborter.signal.aborted) return done(new InputError('Closed', 'stopped: the node was closed'));
+    if (aborter.signal.aborted) return finish(done, new InputError('Closed', 'stopped: the node was closed'));
     const http = config?.http;
-    if (!config) return done(new InputError('NoConfig', 'select a tts-config node'));
-    if (!http) return done(new InputError('ConfigError', config.configError ?? 'the tts-config node is not usable'));
+    if (!config) return finish(done, new InputError('NoConfig', 'select a tts-config node'));
+    if (!http) return finish(done, new InputError('ConfigError', config.configError ?? 'the tts-config node is not usable'));
+    // A send that throws (a message Node-RED cannot clone for a second wire) must not cut the job
+    // short: the voice may exist already, and its id must still go out on output 1.
+    let sendFailure: Error | undefined;
     const job: VoiceJob = {
       msg,
-      send,
+      send: (out) => {
+        try {
+          send(out);
+        } catch (err) {
+          sendFailure ??= err instanceof Error ? err : new Error(String(err));
+        }
+      },
       http,
       signal: aborter.signal,
-      progress: (text) => node.status({ fill: 'blue', shape: 'dot', text: clip(text) }),
-      warn: (text) => node.warn(text),
+      progress: (text) => guarded(() => node.status({ fill: 'blue', shape: 'dot', text: clip(text) })),
+      warn: (text) => guarded(() => node.warn(text)),
     };
+    let failure: Error | undefined;
     try {
       const summary = await binding.run(job);
-      idleStatus = { fill: 'green', shape: 'dot', text: clip(summary) };
-      node.status(idleStatus);
-      done();
+      if (sendFailure) failure = new InputError('SendFailed', `${summary}, but a message could not be passed on: ${sendFailure.message}`);
+      else idleStatus = { fill: 'green', shape: 'dot', text: clip(summary) };
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      idleStatus = { fill: 'red', shape: 'ring', text: shortError(error) };
-      if (!aborter.signal.aborted) node.status(idleStatus);
-      done(error);
+      failure = err instanceof Error ? err : new Error(String(err));
     }
+    if (failure) idleStatus = { fill: 'red', shape: 'ring', text: shortError(failure) };
+    if (!failure || !aborter.signal.aborted) guarded(() => node.status(idleStatus));
+    finish(done, failure);
   }
 
   node.on('input', (raw: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
     const msg = raw as unknown as Message;
-    tail = tail.then(() => work(msg, send, done));
+    // Each message may be a billed creation and carry a 10 MB sample: the line is bounded.
+    if (pending >= limits.queuedUtterances) {
+      finish(done, new InputError('QueueFull', `${pending} messages are already waiting (the limit, settings.js ttsLimits.queuedUtterances): this one was not handled`));
+      return;
+    }
+    pending++;
+    tail = tail
+      .then(() => work(msg, send, done))
+      // work() settles every message itself; nothing may leave the line rejected for the next one.
+      .catch(() => undefined)
+      .finally(() => {
+        pending--;
+      });
   });
 
   node.on('close', (_removed: boolean, done: () => void) => {

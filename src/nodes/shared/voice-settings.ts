@@ -2,13 +2,14 @@
  * Settings the two voice nodes share: the family, the action, the voice name, the target model,
  * polling, and where a message names an existing voice. Editor fields arrive as strings (blank
  * means "not set"); a message property counts only where the node's field is blank, as in
- * Node-RED's core nodes. The action is the exception: the node's action is the default, and
- * msg.action picks another per message.
+ * Node-RED's core nodes. The action is the exception: msg.action counts only when the node's
+ * action is "from message", because a message from outside (http in, a chat bot) must not turn a
+ * node that creates voices into one that deletes them.
  */
 import { DEPLOY_POLL_INTERVAL_MS, DEPLOY_TIMEOUT_MS } from '../../dashscope/voice-deployment';
 import { NAME_RULES, targetModels, type VoiceFamily, type VoiceKind } from '../../dashscope/voice-services';
 import { InputError } from '../../speech/input-error';
-import type { Message } from './voice-node';
+import type { Message, VoiceJob } from './voice-node';
 
 export type VoiceAction = 'create' | 'list' | 'query' | 'update' | 'delete';
 
@@ -29,10 +30,61 @@ export function familyOf(value: unknown): VoiceFamily {
   throw new InputError('InvalidSetting', `family must be cosyvoice or qwen (got ${JSON.stringify(value)})`);
 }
 
-export function actionOf(nodeAction: unknown, msgAction: unknown, allowed: readonly VoiceAction[]): VoiceAction {
-  const raw = msgAction !== undefined && msgAction !== null && msgAction !== '' ? msgAction : blank(nodeAction) ? 'create' : nodeAction;
-  if (typeof raw === 'string' && (allowed as readonly string[]).includes(raw.trim().toLowerCase())) return raw.trim().toLowerCase() as VoiceAction;
-  throw new InputError('InvalidInput', `action must be one of ${allowed.join(', ')} (got ${JSON.stringify(raw)})`);
+/** The node's Action field value for "from message": msg.action picks the action of each message. */
+export const FROM_MESSAGE = 'msg';
+
+/** What the node's Action field holds: one action for every message, or "from message". */
+export type NodeAction = VoiceAction | typeof FROM_MESSAGE;
+
+function normalised(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+}
+
+/** The node's own Action field; blank is "create" (flows saved before the field existed). */
+export function nodeActionOf(nodeAction: unknown, allowed: readonly VoiceAction[]): NodeAction {
+  if (blank(nodeAction)) return 'create';
+  const value = normalised(nodeAction);
+  if (value === FROM_MESSAGE || (allowed as readonly string[]).includes(value ?? '')) return value as NodeAction;
+  throw new InputError('InvalidSetting', `action must be one of ${allowed.join(', ')} or "${FROM_MESSAGE}" (from msg.action) (got ${JSON.stringify(nodeAction)})`);
+}
+
+export interface ChosenAction {
+  action: VoiceAction;
+  /** msg.action asked for another action, which a node with a fixed action does not take. */
+  ignoredMessageAction?: string;
+}
+
+/** The action for one message: the node's, or, when the node's is "from message", msg.action's. */
+export function actionOf(nodeAction: unknown, msgAction: unknown, allowed: readonly VoiceAction[]): ChosenAction {
+  const own = nodeActionOf(nodeAction, allowed);
+  if (own !== FROM_MESSAGE) {
+    const asked = blank(msgAction) ? undefined : normalised(msgAction) ?? JSON.stringify(msgAction);
+    return asked === undefined || asked === own ? { action: own } : { action: own, ignoredMessageAction: asked };
+  }
+  if (blank(msgAction)) throw new InputError('InvalidInput', `this node takes its action from the message: set msg.action to one of ${allowed.join(', ')}`);
+  const asked = normalised(msgAction);
+  if (asked === undefined || !(allowed as readonly string[]).includes(asked)) {
+    throw new InputError('InvalidInput', `msg.action must be one of ${allowed.join(', ')} (got ${JSON.stringify(msgAction)})`);
+  }
+  return { action: asked as VoiceAction };
+}
+
+/**
+ * Picks the action of each message for one node. When msg.action is ignored the node warns once
+ * (per node, not per message: a busy flow would flood the log), and the job's message carries the
+ * action actually done, so a switch node routing answers on msg.action is not misled.
+ */
+export function actionPicker(nodeAction: unknown, allowed: readonly VoiceAction[]): (job: VoiceJob) => { action: VoiceAction; job: VoiceJob } {
+  let warned = false;
+  return (job) => {
+    const { action, ignoredMessageAction } = actionOf(nodeAction, job.msg.action, allowed);
+    if (ignoredMessageAction === undefined) return { action, job };
+    if (!warned) {
+      warned = true;
+      job.warn(`msg.action "${ignoredMessageAction}" was ignored: this node always does "${action}". To let messages choose the action, set the node's Action to "from msg.action". (Shown once per node.)`);
+    }
+    return { action, job: { ...job, msg: { ...job.msg, action } } };
+  };
 }
 
 export function checkedName(family: VoiceFamily, name: string): string {

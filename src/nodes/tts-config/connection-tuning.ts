@@ -14,6 +14,7 @@ export type Tuning = Pick<
   | 'reconnect'
   | 'throttleBackoff'
   | 'cosyvoiceLimits'
+  | 'maxIdleSessions'
 >;
 
 const TUNABLE = ['taskStartsPerSecond', 'cosyvoiceIdleMs', 'qwenIdleMs', 'qwenFinishGraceMs', 'connectTimeoutMs', 'keepWarmWindowMs', 'qwenRateWindowMs'] as const;
@@ -50,7 +51,8 @@ function reconnectTuning(values: Record<string, unknown>): Partial<ReconnectPoli
  * an account with a higher rate quota, or a proxy that drops idle sockets sooner than the service.
  * `throttleBackoff: { baseMs, maxMs, maxAttempts }` (all three) the pauses before an utterance
  * refused with Throttling is retried, `qwenRequestsPerMinute: { model: n }` a raised Qwen quota,
- * `cosyvoiceLimits: { startTimeoutMs, finishTimeoutMs, idleFinishMs }` the client's task clocks.
+ * `cosyvoiceLimits: { startTimeoutMs, finishTimeoutMs, idleFinishMs }` the client's task clocks,
+ * `maxIdleSessions` the idle sessions (CosyVoice and Qwen together) one config node keeps (4).
  * Anything malformed is ignored (the default applies).
  */
 export function connectionTuning(settings: Record<string, unknown>): Tuning {
@@ -61,6 +63,8 @@ export function connectionTuning(settings: Record<string, unknown>): Tuning {
     const value = raw[key];
     if (isTuningNumber(value)) tuning[key] = value;
   }
+  // At least one: a node that may keep no idle session at all would open a spare only to close it.
+  if (isTuningNumber(raw.maxIdleSessions) && raw.maxIdleSessions >= 1) tuning.maxIdleSessions = Math.floor(raw.maxIdleSessions);
   const reconnect = reconnectTuning(raw);
   if (reconnect) tuning.reconnect = reconnect;
   const throttle = raw.throttleBackoff;

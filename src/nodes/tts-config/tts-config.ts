@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import type { NodeAPI } from 'node-red';
 import { ConnectionManager } from '../../connection/connection-manager';
 import { EndpointError, resolveEndpoints, type Region } from '../../dashscope/endpoints';
 import type { HttpAccess } from '../../dashscope/http-json';
+import { CACHE_PARENT, cacheFolder, makePrivate, removeLegacyFolders } from '../../speech/cache/cache-folder';
 import { PhraseStore } from '../../speech/cache/phrase-store';
 import { registerCatalogEndpoint } from './catalog-endpoint';
 import { connectionTuning, parseLimitShare } from './connection-tuning';
@@ -30,14 +30,30 @@ export = function registerTtsConfig(RED: NodeAPI): void {
     node.endpointId = '';
     const limitShare = parseLimitShare(def.limitShare);
     if (limitShare.problem) node.warn(limitShare.problem);
+    const settingsUserDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
+    const userDir = typeof settingsUserDir === 'string' && settingsUserDir ? settingsUserDir : undefined;
     let store: PhraseStore | undefined;
     node.phraseCache = () => {
-      const userDir = (RED.settings as unknown as { userDir?: unknown }).userDir;
-      if (typeof userDir !== 'string' || !userDir) return undefined;
-      // One directory per config node: its size bound is its own, and it survives restarts.
-      store ??= new PhraseStore({ dir: join(userDir, 'dashscope-tts-cache', node.id), maxBytes: cacheBytes(def.cacheSize), onWarning: (m) => node.warn(m) });
+      if (store) return store;
+      if (!userDir) return { unavailable: 'Node-RED has no user directory (settings.userDir)' };
+      // One directory per config node: its size bound is its own, and it survives restarts. Its
+      // name is a hash of the id (the id comes from the flow, which may have been imported).
+      const folder = cacheFolder(userDir, node.id);
+      if (!folder) return { unavailable: `its folder would not be inside the Node-RED user directory (is ${CACHE_PARENT} a link elsewhere?)` };
+      void makePrivate(folder);
+      store = new PhraseStore({ dir: folder.dir, maxBytes: cacheBytes(def.cacheSize), onWarning: (m) => node.warn(m) });
       return store;
     };
+    // Earlier versions kept phrases, text in clear, in folders named by the config ids (this one's,
+    // or that of a config since deleted): none is read any more.
+    if (userDir) {
+      removeLegacyFolders(userDir).then(
+        (removed) => {
+          if (removed.length > 0) node.log(`removed ${removed.length} phrase cache folder(s) of an earlier version`);
+        },
+        (err: unknown) => node.debug(`could not remove the earlier phrase cache folders: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
 
     // The key lives only in credentials (or the environment); it is never copied anywhere else.
     const apiKey = (node.credentials?.apiKey || process.env.DASHSCOPE_API_KEY || '').trim();

@@ -34,8 +34,8 @@ export interface TtsConfigNode extends Node<TtsConfigCredentials> {
   readonly http: HttpAccess | undefined;
   /** Which service endpoint the audio comes from: part of every phrase cache key. */
   endpointId: string;
-  /** The phrase cache of this config (created on first use); undefined without a Node-RED user directory. */
-  phraseCache(): PhraseCache | undefined;
+  /** The phrase cache of this config (created on first use), or why there is none (said by the node using it). */
+  phraseCache(): PhraseCache | { unavailable: string };
   register(user: ManagerUser, options?: { prewarmCosyVoice?: boolean }): void;
   deregister(user: ManagerUser, removed: boolean): void;
 }

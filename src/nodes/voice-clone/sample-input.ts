@@ -1,14 +1,14 @@
 /**
  * What msg.payload may carry as a voice sample: a Buffer (e.g. from a file-in node), a local file
- * path (or file:// URL), an http(s) URL, an oss:// URL already uploaded, or a data: URI. Local
- * bytes are returned for checking; URLs are passed on for the service to fetch.
+ * path (or file:// URL) inside the folder settings.js names (see sample-file.ts), an http(s) URL,
+ * an oss:// URL already uploaded, or a data: URI. Local bytes are returned for checking; URLs are
+ * passed on for the service to fetch.
  */
-import { promises as fs } from 'node:fs';
-import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { invalidSample, maxSampleFileBytes } from '../../dashscope/voice-sample';
+import { maxSampleFileBytes } from '../../dashscope/voice-sample';
 import type { VoiceFamily } from '../../dashscope/voice-services';
 import { InputError } from '../../speech/input-error';
+import { readSampleFile, refuseSampleFile, type SampleFileAccess } from './sample-file';
 
 export type SampleInput =
   | { kind: 'url'; url: string }
@@ -30,25 +30,21 @@ function fromDataUri(uri: string): SampleInput {
   return { kind: 'bytes', bytes: Buffer.from(uri.slice(comma + 1), 'base64'), stem: 'sample' };
 }
 
-async function fromFile(path: string, family: VoiceFamily): Promise<SampleInput> {
-  let size: number;
-  try {
-    const stat = await fs.stat(path);
-    if (!stat.isFile()) throw new InputError('InvalidInput', `the sample path "${path}" is not a file`);
-    size = stat.size;
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError('InvalidInput', `cannot read the sample file "${path}": ${code === 'ENOENT' ? 'no such file' : (code ?? String(err))}`);
-  }
-  // Never load a file into memory that can only be refused.
-  const max = maxSampleFileBytes(family);
-  if (size > max) throw invalidSample(`the file is ${(size / 1024 / 1024).toFixed(1)} MB; the limit is ${(max / 1024 / 1024).toFixed(1)} MB`);
-  const bytes = await fs.readFile(path);
-  return { kind: 'bytes', bytes, stem: basename(path, extname(path)) || 'sample' };
+async function fromFile(path: string, family: VoiceFamily, files: SampleFileAccess): Promise<SampleInput> {
+  const file = await readSampleFile(path, maxSampleFileBytes(family), files);
+  return { kind: 'bytes', ...file };
 }
 
-export async function readSampleInput(payload: unknown, family: VoiceFamily): Promise<SampleInput> {
+/** A file:// URL as a path; one that names no local path is refused like any other path. */
+function fileUrlPath(url: string, files: SampleFileAccess): string {
+  try {
+    return fileURLToPath(url);
+  } catch (err) {
+    throw refuseSampleFile(files, `${JSON.stringify(url)} is not a local file URL (${(err as Error).message})`);
+  }
+}
+
+export async function readSampleInput(payload: unknown, family: VoiceFamily, files: SampleFileAccess): Promise<SampleInput> {
   if (Buffer.isBuffer(payload)) return { kind: 'bytes', bytes: payload, stem: 'sample' };
   if (payload instanceof Uint8Array) return { kind: 'bytes', bytes: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), stem: 'sample' };
   if (typeof payload !== 'string') throw new InputError('InvalidInput', `msg.payload must be ${EXPECTED} (got ${describe(payload)})`);
@@ -64,6 +60,6 @@ export async function readSampleInput(payload: unknown, family: VoiceFamily): Pr
   }
   if (value.startsWith('oss://')) return { kind: 'url', url: value };
   if (/^data:/i.test(value)) return fromDataUri(value);
-  if (/^file:\/\//i.test(value)) return fromFile(fileURLToPath(value), family);
-  return fromFile(value, family);
+  if (/^file:\/\//i.test(value)) return fromFile(fileUrlPath(value, files), family, files);
+  return fromFile(value, family, files);
 }

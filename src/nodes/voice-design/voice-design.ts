@@ -3,7 +3,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { PlayableAudio } from '../../dashscope/preview-audio';
 import { attachVoiceNode, baseMessage, type Message, type VoiceJob } from '../shared/voice-node';
 import { manageVoices } from '../shared/voice-management';
-import { actionOf, familyOf } from '../shared/voice-settings';
+import { actionPicker, familyOf, nodeActionOf } from '../shared/voice-settings';
 import { createDesign } from './design-actions';
 import { checkDesignNode, DESIGN_ACTIONS, resolveDesignSettings, type DesignNodeProps } from './design-settings';
 
@@ -30,15 +30,17 @@ export = function registerVoiceDesign(RED: NodeAPI): void {
     const props: DesignNodeProps = def;
     let settingsError: Error | undefined;
     try {
-      actionOf(props.action, undefined, DESIGN_ACTIONS);
+      nodeActionOf(props.action, DESIGN_ACTIONS);
       checkDesignNode(props);
     } catch (err) {
       settingsError = err as Error;
     }
 
-    async function run(job: VoiceJob): Promise<string> {
+    const pickAction = actionPicker(props.action, DESIGN_ACTIONS);
+
+    async function run(given: VoiceJob): Promise<string> {
       const family = familyOf(props.family);
-      const action = actionOf(props.action, job.msg.action, DESIGN_ACTIONS);
+      const { action, job } = pickAction(given);
       if (action === 'list' || action === 'query' || action === 'delete') {
         const managed = await manageVoices(job, family, 'design', action);
         job.send([managed.msg, null]);

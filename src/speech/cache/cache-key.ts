@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 
-/** Bumped whenever what the audio depends on, or the entry layout, changes: old entries then simply miss. */
-const KEY_VERSION = 1;
+/**
+ * Bumped whenever what the audio depends on, or the entry layout, changes: old entries then simply
+ * miss. 2: the summary is sealed (sealed-summary.ts) instead of stored in clear.
+ */
+const KEY_VERSION = 2;
 
 /** JSON with object keys sorted and undefined dropped, so equal settings always give equal text. */
 function stable(value: unknown): string {

@@ -2,6 +2,7 @@ import { ChunkEmitter, type AudioDescriptor } from '../chunk-emitter';
 import type { ActiveSpeech, SpeechEngine } from '../speech-queue';
 import type { Message, Utterance, UtteranceOutput } from '../utterance';
 import type { Entry, EntryMeta } from './entry-codec';
+import { openSummary, sealSummary } from './sealed-summary';
 
 /** What the caching engine needs of the store (the store may live in another bundle: no classes across it). */
 export interface PhraseCache {
@@ -78,9 +79,14 @@ export class CachingEngine<Settings> implements SpeechEngine<Settings> {
         below.complete(err);
         if (err || broken || !summary || !audio || audio.fallback || summary.fallback === true || chunks.length === 0) return;
         const key = knownKey ?? this.options.keyOf(utterance.settings, utterance.text);
-        // After the output went out: storing never delays the audio or done().
-        this.cache
-          .put(key, { audio, chunks: chunks.map((c) => c.length), summary }, chunks)
+        // The text is the utterance's again on a hit; the rest of the summary (word timestamps
+        // included) is sealed under the text, so the file never holds what was said in clear.
+        const stored: Record<string, unknown> = { ...summary };
+        delete stored.text;
+        const meta = { audio, chunks: chunks.map((c) => c.length) };
+        // After the output went out: storing (sealing included) never delays the audio or done().
+        Promise.resolve()
+          .then(() => this.cache.put(key, { ...meta, summary: sealSummary(stored, key, utterance.text) }, chunks))
           .catch((e: unknown) => this.options.onWarning(`could not store a phrase in the cache: ${e instanceof Error ? e.message : String(e)}`));
       },
     };
@@ -103,7 +109,8 @@ class Lookup<Settings> implements ActiveSpeech {
     engine.lookup(key).then(
       (entry) => {
         if (this.cancelled) return;
-        if (entry && (entry.meta as Partial<CachedMeta>).audio) this.replay(entry);
+        const summary = entry && (entry.meta as Partial<CachedMeta>).audio ? openSummary(entry.meta.summary, key, utterance.text) : undefined;
+        if (entry && summary) this.replay(entry, summary);
         else this.delegate = engine.live(utterance, onOver, key);
       },
       () => {
@@ -123,7 +130,7 @@ class Lookup<Settings> implements ActiveSpeech {
     this.onOver();
   }
 
-  private replay(entry: Entry): void {
+  private replay(entry: Entry, summary: Record<string, unknown>): void {
     const meta = entry.meta as CachedMeta;
     const emitter = new ChunkEmitter(this.utterance, meta.audio);
     let offset = 0;
@@ -134,7 +141,7 @@ class Lookup<Settings> implements ActiveSpeech {
     }
     const firstAudioAt = emitter.firstAudioAt ?? this.utterance.receivedAt;
     emitter.finish({
-      ...meta.summary,
+      ...summary,
       text: this.utterance.text,
       timeToFirstAudioMs: firstAudioAt - this.utterance.receivedAt,
       characters: 0,

@@ -16,8 +16,8 @@ const DIGEST = 32;
 export interface EntryMeta {
   /** Byte length of each audio chunk, in order: a hit is chunked exactly like the live synthesis. */
   chunks: number[];
-  /** Output 2 of the live synthesis. */
-  summary: Record<string, unknown>;
+  /** Output 2 of the live synthesis, sealed (sealed-summary.ts): it holds what was said. */
+  summary: string;
 }
 
 export interface Entry {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { FILE_MODE, FOLDER_MODE } from './cache-folder';
 import { CorruptEntryError, decodeEntry, encodeEntry, type Entry, type EntryMeta } from './entry-codec';
 
 const SUFFIX = '.dspc';
@@ -85,10 +86,11 @@ export class PhraseStore {
     await this.loaded;
     const data = encodeEntry(meta, chunks);
     if (data.length > this.options.maxBytes) return;
-    await fs.mkdir(this.options.dir, { recursive: true });
+    // Private from the start (the umask can only take bits away): an entry is speech of what was said.
+    await fs.mkdir(this.options.dir, { recursive: true, mode: FOLDER_MODE });
     const target = this.path(key);
     const temp = `${target}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
-    const handle = await fs.open(temp, 'w');
+    const handle = await fs.open(temp, 'wx', FILE_MODE);
     try {
       await handle.writeFile(data);
       await handle.sync();
