@@ -27,13 +27,7 @@ function rateOf(t: ConnectionTranscript): number | undefined {
 describe('idle sessions per config node, through qwen-realtime', () => {
   let sim: DashScopeSimulator;
 
-  freshServerEachTest({
-    before: () => helper.settings({}),
-    after: async () => {
-      helper.settings({});
-      await sim?.close();
-    },
-  });
+  freshServerEachTest({ ownSettings: true, after: () => sim?.close() });
 
   const manager = (): NonNullable<TtsConfigNode['manager']> => (helper.getNode('cfg') as TtsConfigNode).manager!;
   /** Spares opened for a repeated setting and ended without ever getting text. */

@@ -76,13 +76,7 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     return { chunks, event: event as EventMsg };
   }
 
-  freshServerEachTest({
-    before: () => runtimeSettings({ ttsFallback: { recoveryMs: 200 } }),
-    after: async () => {
-      helper.settings({});
-      await sim?.close();
-    },
-  });
+  freshServerEachTest({ ownSettings: true, before: () => runtimeSettings({ ttsFallback: { recoveryMs: 200 } }), after: () => sim?.close() });
 
   it('cosyvoice: refused connections → espeak-ng speaks at once in the promised format, marked fallback; the service takes over again by itself', needing('espeak-ng', async () => {
     sim = await DashScopeSimulator.start();

@@ -63,13 +63,13 @@ describe('phrase cache folders and files', () => {
   }
 
   freshServerEachTest({
+    ownSettings: true,
     before: () => {
       userDir = mkdtempSync(join(tmpdir(), 'dashscope-cache-files-'));
       outside = undefined;
       helper.settings({ userDir });
     },
     after: async () => {
-      helper.settings({});
       await sim?.close();
       await new Promise((resolve) => setTimeout(resolve, 50)); // a phrase may still be being written
       rmSync(userDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });

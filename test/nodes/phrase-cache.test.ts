@@ -66,12 +66,12 @@ describe('phrase cache (cosyvoice-stream, qwen-realtime)', () => {
   }
 
   freshServerEachTest({
+    ownSettings: true,
     before: () => {
       userDir = mkdtempSync(join(tmpdir(), 'dashscope-cache-nodes-'));
       helper.settings({ userDir });
     },
     after: async () => {
-      helper.settings({});
       await sim?.close();
       // A phrase may still be being written after its utterance ended.
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -33,13 +33,7 @@ describe('rate limits shared by the tts-config nodes of one account (issue 16)',
   this.timeout(20_000);
   let sim: DashScopeSimulator;
 
-  freshServerEachTest({
-    before: () => helper.settings({}),
-    after: async () => {
-      helper.settings({});
-      await sim?.close();
-    },
-  });
+  freshServerEachTest({ ownSettings: true, after: () => sim?.close() });
 
   /**
    * `speakers` speech nodes of `service`, alternately on config nodes cfg1 and cfg2 (keys as given),

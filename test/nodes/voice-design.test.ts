@@ -88,12 +88,7 @@ describe('voice-design node', () => {
     await helper.load(nodes, flow, { cfg: { apiKey: KEY } });
   }
 
-  freshServerEachTest({
-    after: async () => {
-      helper.settings({});
-      await sim?.close();
-    },
-  });
+  freshServerEachTest({ ownSettings: true, after: () => sim?.close() });
 
   const design = (): Receiver => helper.getNode('design') as Receiver;
   const node = (id: string): Node => helper.getNode(id);

@@ -48,8 +48,8 @@ for (const svc of SERVICES) {
     }
 
     freshServerEachTest({
+      ownSettings: true,
       after: async () => {
-        helper.settings({});
         await sim?.close();
         sim = undefined;
       },

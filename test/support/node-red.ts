@@ -85,17 +85,20 @@ export function runsRigs(take: () => TestRig | undefined): void {
 /**
  * The hooks of a suite whose tests each load their own flow: `before` (settings, a directory),
  * then a fresh helper server per test; after it the flow unloaded, the server stopped, then
- * `after` (a simulator to close, settings to reset, a directory to remove). Settings are left
- * alone otherwise: a suite may set them once for all its tests.
+ * `after` (a simulator to close, a directory to remove). With `ownSettings` each test starts from
+ * empty settings and its own are dropped after it; without, settings are left alone (a suite may
+ * set them once for all its tests).
  */
-export function freshServerEachTest(hooks: { before?: () => void; after?: () => Promise<unknown> | void } = {}): void {
+export function freshServerEachTest(hooks: { ownSettings?: boolean; before?: () => void; after?: () => Promise<unknown> | void } = {}): void {
   beforeEach((done) => {
+    if (hooks.ownSettings) helper.settings({});
     hooks.before?.();
     helper.startServer(done);
   });
   afterEach(async () => {
     await helper.unload();
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    if (hooks.ownSettings) helper.settings({});
     await hooks.after?.();
   });
 }
