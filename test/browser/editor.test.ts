@@ -4,7 +4,8 @@
  * simulator as the service. One Node-RED and one browser serve every test, to keep the suite
  * around half a minute on a small machine.
  *
- * The tests also write the screenshots the README shows (docs/*.png).
+ * The tests also take the screenshots the README shows: into docs/ with UPDATE_SCREENSHOTS=1,
+ * else into .tmp/screenshots/ (so a test run leaves the repository as it was).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { DashScopeSimulator, expectedAudio } from '../simulator';
 import { NodeRedProcess, ROOT, until } from '../e2e/node-red-process';
 import { chromiumPath, requireSystem } from '../support/system-deps';
 
-const DOCS = join(ROOT, 'docs');
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : join(ROOT, '.tmp', 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
 const CATEGORY = 'DashScope TTS';
 const PALETTE_TYPES = ['cosyvoice-stream', 'qwen-realtime', 'voice-clone', 'voice-design', 'pcm-speaker'];
 const EXAMPLES = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json'));
@@ -92,7 +94,6 @@ describe('the editor in a browser', function () {
   }
 
   before(async () => {
-    mkdirSync(DOCS, { recursive: true });
     sim = await DashScopeSimulator.start({ acceptAnyKey: true });
     const env = { ...process.env };
     delete env.DASHSCOPE_API_KEY;
@@ -149,7 +150,7 @@ describe('the editor in a browser', function () {
       await input.dispatchEvent('change');
       await until(`${type}.${field} accepted`, 3000, async () => !(await input.evaluate((el) => el.classList.contains('input-error'))));
       if (await page.locator('#node-input-config').count()) await page.selectOption('#node-input-config', CONFIG_ID);
-      if (type === 'cosyvoice-stream') await page.screenshot({ path: join(DOCS, 'editor.png') });
+      if (type === 'cosyvoice-stream') await page.screenshot({ path: join(SHOTS, 'editor.png') });
       await page.locator('#node-dialog-ok').click();
       await page.waitForSelector('#node-dialog-ok', { state: 'detached' });
       const node = await js<{ valid: boolean; value: unknown; errors: unknown }>(page, `(n => ({ valid: n.valid, value: n[${JSON.stringify(field)}], errors: n.validationErrors }))(RED.nodes.node(${JSON.stringify(id)}))`);
@@ -213,7 +214,7 @@ describe('the editor in a browser', function () {
     const bytes = await audio.evaluate((el) => fetch((el as unknown as { src: string }).src).then((r) => r.arrayBuffer()).then((b) => b.byteLength));
     const text = 'Hello! This is how I sound. 你好，这是我的声音。';
     assert.equal(bytes, 44 + expectedAudio({ text, voice: 'longanyang', sampleRate: 24000, service: 'cosyvoice' }).length, 'the WAV of the sample text');
-    await page.screenshot({ path: join(DOCS, 'voice-preview.png') });
+    await page.screenshot({ path: join(SHOTS, 'voice-preview.png') });
     await page.locator('#node-dialog-ok').click();
     await page.waitForSelector('#node-dialog-ok', { state: 'detached' });
   });
@@ -267,8 +268,8 @@ describe('the editor in a browser', function () {
     await js(zh, `RED.sidebar.help.show('cosyvoice-stream')`);
     // The sidebar's layout differs between Node-RED 4 and 5: look for the help's own words on the page.
     await until('the Chinese help', 5000, async () => /<h3>输入<\/h3>/.test(await js<string>(zh, `RED.nodes.getNodeHelp('cosyvoice-stream')`)) && (await zh.locator('body').innerText()).includes('要朗读的文本'));
-    await zh.screenshot({ path: join(DOCS, 'editor-zh-CN.png') });
+    await zh.screenshot({ path: join(SHOTS, 'editor-zh-CN.png') });
     await zh.context().close();
-    assert.ok(existsSync(join(DOCS, 'editor.png')));
+    assert.ok(existsSync(join(SHOTS, 'editor.png')));
   });
 });
