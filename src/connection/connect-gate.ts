@@ -59,17 +59,19 @@ export class ConnectGate {
 
   /**
    * Runs `open` when the backoff allows it. `open` gets the time left before the deadline (waiting
-   * mode only), so one hanging handshake cannot carry the wait past it.
+   * mode only), so one hanging handshake cannot carry the wait past it. `signal`: the utterance
+   * that waits was stopped; no further attempt is made for it (AbortedError).
    */
-  async attempt<T>(open: (budgetMs: number | undefined) => Promise<T>, mode: AttemptMode = 'waiting'): Promise<T> {
+  async attempt<T>(open: (budgetMs: number | undefined) => Promise<T>, mode: AttemptMode = 'waiting', signal?: AbortSignal): Promise<T> {
     const deadlineAt = mode === 'waiting' ? Date.now() + this.policy.deadlineMs : Infinity;
     for (;;) {
       this.checkOpen();
+      if (signal?.aborted) throw abortedWait();
       // The last attempt of a waiting utterance is made at its deadline, however the backoff falls.
       const wait = Math.min(this.nextAttemptAt(mode), deadlineAt) - Date.now();
       if (wait > 0) {
-        await this.sleep(wait);
-        continue; // on time, or woken early by a success or close(): look again
+        await this.sleep(wait, signal);
+        continue; // on time, or woken early by a success, close() or the signal: look again
       }
       // A spare or warm socket waits for the attempt under way: after a wrong key or an outage,
       // one handshake tells, not two racing ones (the auth latch stays at one refused handshake).
@@ -145,13 +147,17 @@ export class ConnectGate {
     this.sleepers.clear();
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const wake = (): void => {
+        clearTimeout(timer);
         this.sleepers.delete(timer);
+        signal?.removeEventListener('abort', wake);
         resolve();
-      }, ms);
-      this.sleepers.set(timer, resolve);
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.set(timer, wake);
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }
@@ -180,6 +186,11 @@ export function deadlineError(cause: DashScopeError | undefined, deadlineMs: num
 
 /** Errors made by deadlineError(): thrown by an attempt, they end the wait as they are. */
 const deadlineErrors = new WeakSet<DashScopeError>();
+
+/** The utterance waiting for a connection (or a rate slot) was stopped: nothing more is attempted for it. */
+export function abortedWait(): DashScopeError {
+  return new DashScopeError({ code: 'Aborted', message: 'the utterance was stopped while it waited for the service', origin: 'client', retryable: false });
+}
 
 function closedGate(): DashScopeError {
   return new DashScopeError({ code: 'Closed', message: 'the configuration node was closed', origin: 'client', retryable: false });

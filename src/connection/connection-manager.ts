@@ -14,7 +14,7 @@ import { QwenRealtimeSession, sessionUpdatePayload, type QwenSessionSettings } f
 import { openSocket } from '../dashscope/socket';
 import { accountId, DEFAULT_QUOTA, holdAccount, type AccountHold } from './account-limits';
 import { DEFAULT_RECONNECT, THROTTLE_BACKOFF, type BackoffPolicy, type ReconnectPolicy } from './backoff';
-import { ConnectGate, deadlineError, type AttemptMode } from './connect-gate';
+import { abortedWait, ConnectGate, deadlineError, type AttemptMode } from './connect-gate';
 import { QwenSpares } from './qwen-spares';
 import type { QueuedWork, RateLimiter } from './rate-limiter';
 import { KEEP_WARM_WINDOW_MS, UseWindow } from './use-window';
@@ -486,8 +486,12 @@ export class ConnectionManager {
 
   // ---- Qwen ------------------------------------------------------------------------------
 
-  /** A session with exactly these settings: a parked one if there is one, else a new one. */
-  async acquireQwen(model: string, settings: QwenSessionSettings): Promise<QwenLease> {
+  /**
+   * A session with exactly these settings: a parked one if there is one, else a new one. `signal`:
+   * the utterance was stopped; while it still waits for a connection or a rate slot, it gives the
+   * slot up (a session the service would count as a request of the model's budget, for nobody).
+   */
+  async acquireQwen(model: string, settings: QwenSessionSettings, signal?: AbortSignal): Promise<QwenLease> {
     const key = qwenSettingsKey(model, settings);
     let session = this.takeSpareQwen(key);
     const opening = session ? undefined : this.prewarmingQwen.get(key);
@@ -498,7 +502,7 @@ export class ConnectionManager {
       await opening.done;
       session = this.takeSpareQwen(key);
     }
-    return this.qwenLease(key, session ?? (await this.openQwen(model, settings, 'waiting')));
+    return this.qwenLease(key, session ?? (await this.openQwen(model, settings, 'waiting', undefined, signal)));
   }
 
   /** Opens a session for these settings ahead of the utterance and parks it (at most one per settings). */
@@ -538,7 +542,7 @@ export class ConnectionManager {
   }
 
   /** `onSlot`: the rate slot is granted, the handshake starts. */
-  private async openQwen(model: string, settings: QwenSessionSettings, mode: AttemptMode, onSlot?: () => void): Promise<QwenRealtimeSession> {
+  private async openQwen(model: string, settings: QwenSessionSettings, mode: AttemptMode, onSlot?: () => void, signal?: AbortSignal): Promise<QwenRealtimeSession> {
     this.setState(this.currentState === 'connected' ? 'connected' : 'connecting');
     const url = qwenRealtimeUrl(this.options.endpoints, model);
     const limiter = this.account.qwen(model);
@@ -546,7 +550,7 @@ export class ConnectionManager {
       const askedAt = Date.now();
       // One session is one request against the model's per-minute limit (docs/protocol.md "Rate
       // limits"). An utterance waits for its slot only until its deadline ("Reconnecting").
-      const at = await this.qwenSlot(limiter, budget);
+      const at = await this.qwenSlot(limiter, budget, signal);
       onSlot?.();
       const timeout = this.handshakeMs(budget === undefined ? undefined : budget - (Date.now() - askedAt));
       try {
@@ -557,7 +561,7 @@ export class ConnectionManager {
         if (neverCreated(err)) limiter.refund(at);
         throw err;
       }
-    }, mode);
+    }, mode, signal);
     if (this.closed) {
       session.terminate();
       throw closedManager();
@@ -574,26 +578,36 @@ export class ConnectionManager {
    * (an utterance's time left), rejects with the deadline error when it runs out first. A timer
    * only when the slot is not free at once: the warm path stays synchronous.
    */
-  private qwenSlot(limiter: RateLimiter, budgetMs: number | undefined): Promise<number> {
+  private qwenSlot(limiter: RateLimiter, budgetMs: number | undefined, signal?: AbortSignal): Promise<number> {
     if (this.closed) return Promise.reject(closedManager());
+    if (signal?.aborted) return Promise.reject(abortedWait());
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const drop = (err: DashScopeError): void => {
+      let ticket: QueuedWork | undefined;
+      // Whichever ends the wait first: the slot, the deadline, the utterance stopped, or close().
+      const settle = (outcome: () => void): void => {
+        this.slotWaiters.delete(drop);
         clearTimeout(timer);
-        reject(err);
+        signal?.removeEventListener('abort', giveUp);
+        outcome();
       };
+      const giveUp = (): void => {
+        if (ticket) {
+          this.queued.delete(ticket);
+          ticket.cancel();
+        }
+        settle(() => reject(abortedWait()));
+      };
+      const drop = (err: DashScopeError): void => settle(() => reject(err));
       this.slotWaiters.add(drop);
-      const ticket = this.startWhenAllowed(limiter, (at) => {
-        this.slotWaiters.delete(drop);
-        clearTimeout(timer);
-        resolve(at);
-      });
+      signal?.addEventListener('abort', giveUp, { once: true });
+      ticket = this.startWhenAllowed(limiter, (at) => settle(() => resolve(at)));
       if (!ticket || budgetMs === undefined) return;
+      const waiting = ticket;
       timer = setTimeout(() => {
-        this.slotWaiters.delete(drop);
-        this.queued.delete(ticket);
-        ticket.cancel();
-        reject(rateDeadlineError(limiter, this.gate.deadlineMs));
+        this.queued.delete(waiting);
+        waiting.cancel();
+        settle(() => reject(rateDeadlineError(limiter, this.gate.deadlineMs)));
       }, Math.max(0, budgetMs));
       timer.unref?.();
     });

@@ -73,6 +73,8 @@ export class QwenEngine implements SpeechEngine<QwenUtteranceSettings> {
  */
 class QwenSpeech implements ActiveSpeech, TextListener {
   private lease: QwenLease | undefined;
+  /** Aborted when the utterance is over: an acquire still waiting gives up its place. */
+  private readonly stopped = new AbortController();
   private sessionId = '';
   private over = false;
   private retried = false;
@@ -108,7 +110,7 @@ class QwenSpeech implements ActiveSpeech, TextListener {
 
   begin(): void {
     const { model, session } = this.utterance.settings;
-    this.manager.acquireQwen(model, session).then(
+    this.manager.acquireQwen(model, session, this.stopped.signal).then(
       (lease) => this.onLease(lease),
       (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
     );
@@ -116,7 +118,9 @@ class QwenSpeech implements ActiveSpeech, TextListener {
 
   private onLease(lease: QwenLease): void {
     if (this.over) {
-      lease.discard();
+      // Stopped while the session was opening: it was never used, so it waits for the next
+      // utterance with these settings (the service counted it against the model's budget already).
+      lease.release();
       return;
     }
     const staleBefore = this.freshAfter;
@@ -126,7 +130,7 @@ class QwenSpeech implements ActiveSpeech, TextListener {
       // from about the time the spare was opened too): one opened after that is taken instead.
       lease.discard();
       const { model, session } = this.utterance.settings;
-      this.manager.acquireQwen(model, session).then(
+      this.manager.acquireQwen(model, session, this.stopped.signal).then(
         (fresh) => this.onLease(fresh),
         (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
       );
@@ -342,6 +346,8 @@ class QwenSpeech implements ActiveSpeech, TextListener {
   /** The utterance is over: timers cleared, the session closed (a session is never used for a second utterance). */
   private teardown(): void {
     this.over = true;
+    // A wait for a connection or a rate slot still under way gives up its place.
+    this.stopped.abort();
     this.settle();
     this.utterance.detach();
     const lease = this.lease;

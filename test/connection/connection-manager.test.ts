@@ -93,6 +93,21 @@ describe('ConnectionManager', () => {
     assert.equal(rig.sim.stats.connectionsRefused, 3);
   });
 
+  it('an utterance stopped while it waits out a backoff pause makes no further attempt (Aborted at once)', async () => {
+    const m = await setup({ random: () => 1, reconnect: { baseMs: 400, maxMs: 400, waitingMaxMs: 400 } });
+    rig.sim.inject({ kind: 'refuse-connection', times: 5 });
+    const stopped = new AbortController();
+    const asked = Date.now();
+    const lease = m.acquireQwen('qwen3-tts-flash-realtime', cherry, stopped.signal);
+    await waitFor(() => rig.sim.stats.connectionsRefused === 1, 2000, 'the first refusal');
+    stopped.abort();
+    await assert.rejects(lease, (err: DashScopeError) => err.code === 'Aborted');
+    assert.ok(Date.now() - asked < 350, 'not after the 400 ms pause');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(rig.sim.stats.connectionsRefused, 1, 'no attempt after the stop');
+    assert.equal(rig.sim.stats.connections.qwen, 0);
+  });
+
   it('reports the failure once the deadline has passed, and recovers when the service is back', async () => {
     const m = await setup({ reconnect: { baseMs: 10, maxMs: 50, deadlineMs: 300 } });
     const states: ConnectionState[] = [];

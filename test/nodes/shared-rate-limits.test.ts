@@ -39,13 +39,13 @@ describe('rate limits shared by the tts-config nodes of one account (issue 16)',
    * `speakers` speech nodes of `service`, alternately on config nodes cfg1 and cfg2 (keys as given),
    * their summaries into `events`, their errors into `caught`.
    */
-  async function deploy(service: keyof typeof SPEECH, speakers: number, keys: [string, string], simOptions: SimulatorOptions): Promise<{ events: EventMsg[]; caught: ErrorMsg[]; audio: Map<string, Buffer[]> }> {
+  async function deploy(service: keyof typeof SPEECH, speakers: number, keys: [string, string], simOptions: SimulatorOptions, node: Record<string, unknown> = {}): Promise<{ events: EventMsg[]; caught: ErrorMsg[]; audio: Map<string, Buffer[]> }> {
     sim = await DashScopeSimulator.start({ apiKeys: [KEY, OTHER_KEY], ...simOptions });
     const flow: TestFlows = [
       { id: 'tab', type: 'tab' },
       { id: 'cfg1', type: 'tts-config', region: 'custom', endpoint: sim.baseUrl, keepWarm: false },
       { id: 'cfg2', type: 'tts-config', region: 'custom', endpoint: sim.baseUrl, keepWarm: false },
-      ...Array.from({ length: speakers }, (_, i) => ({ id: `tts${i}`, z: 'tab', config: i % 2 === 0 ? 'cfg1' : 'cfg2', input: 'utterance', wires: [['chunks'], ['events']], ...SPEECH[service] })),
+      ...Array.from({ length: speakers }, (_, i) => ({ id: `tts${i}`, z: 'tab', config: i % 2 === 0 ? 'cfg1' : 'cfg2', input: 'utterance', wires: [['chunks'], ['events']], ...SPEECH[service], ...node })),
       { id: 'chunks', type: 'helper', z: 'tab' },
       { id: 'events', type: 'helper', z: 'tab' },
       { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
@@ -103,4 +103,28 @@ describe('rate limits shared by the tts-config nodes of one account (issue 16)',
       assert.equal(events.length, 2);
     });
   }
+  it('qwen: an utterance stopped while it waits for a rate slot gives the slot up: the next one takes it, no session is opened for nobody', async () => {
+    helper.settings({ ttsConfigConnection: { qwenRequestsPerMinute: { 'qwen3-tts-flash-realtime': 1 }, qwenRateWindowMs: 1500 } } as unknown as Parameters<typeof helper.settings>[0]);
+    // The node names no voice: msg.voice counts, and each utterance below has a voice of its own,
+    // so no spare session is opened for the next one (spares are for repeated settings).
+    const { events, caught } = await deploy('qwen', 1, [KEY, KEY], {}, { voice: '' });
+    const tts = helper.getNode('tts0') as Receiver;
+    tts.receive({ payload: 'First, with the only slot.', voice: 'Ethan', topic: 'first' });
+    await settled(events, caught, 1);
+    const sentAt = Date.now();
+    tts.receive({ payload: 'Stopped while it waits.', voice: 'Serena', topic: 'stopped' });
+    await new Promise((r) => setTimeout(r, 100));
+    tts.receive({ stop: true });
+    tts.receive({ payload: 'The urgent one.', voice: 'Chelsie', topic: 'urgent' });
+    await settled(events, caught, 2);
+    const tookMs = Date.now() - sentAt;
+    assert.deepEqual(
+      events.map((e) => e.topic),
+      ['first', 'urgent'],
+    );
+    assert.deepEqual(caught, [], 'a stopped utterance is not an error');
+    assert.ok(tookMs < 2900, `the urgent utterance took the next slot (${tookMs} ms), not the one after it`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(sim.stats.connections.qwen, 2, 'no session was opened for the stopped utterance');
+  });
 });
