@@ -6,7 +6,8 @@ import { deviceLabel } from '../../audio/sinks/sink';
 import { limitsOf } from '../shared/limits';
 import { ChunkRouter } from './chunk-routing';
 import { registerDevicesEndpoint } from './devices-endpoint';
-import { GuardedCalls, SpeakerError } from './guarded-calls';
+import { InputError } from '../../speech/input-error';
+import { GuardedCalls } from '../shared/guarded-calls';
 import { resolveSettings, type PcmSpeakerProps, type PcmSpeakerSettings } from './settings';
 import { speakerStatus } from './status';
 
@@ -116,7 +117,7 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
           // A catch node hears of the failure with the utterance's own properties (topic...).
           if (report.error) calls.error(report.error, report.meta);
           calls.send(finishedMessage(report), (err) => {
-            const failure = new SpeakerError('ReportNotSent', `utterance ${report.id} was played, but its "finished" message could not be sent: ${err.message}`);
+            const failure = new InputError('ReportNotSent', `utterance ${report.id} was played, but its "finished" message could not be sent: ${err.message}`);
             problem = failure.message;
             calls.error(failure, report.meta);
           });

@@ -1,5 +1,6 @@
 import { InputError } from '../../speech/input-error';
 import type { Message, UtteranceOutput } from '../../speech/utterance';
+import type { GuardedCalls } from './guarded-calls';
 
 type SendFn = (msg: Message | (Message | null)[]) => void;
 export type DoneFn = (err?: Error) => void;
@@ -12,8 +13,6 @@ export interface NodeOutputHooks {
    * send's stack (the engine is in the middle of handling a frame there).
    */
   abandon(): void;
-  /** An error that no done() could carry (done itself threw): reported to catch nodes without a message. */
-  report(err: Error): void;
 }
 
 /**
@@ -37,6 +36,7 @@ export class NodeOutput implements UtteranceOutput {
     private readonly send: SendFn,
     firstDone: DoneFn,
     private readonly hooks: NodeOutputHooks,
+    private readonly calls: Pick<GuardedCalls, 'done' | 'error'>,
   ) {
     this.dones = [firstDone];
   }
@@ -53,7 +53,7 @@ export class NodeOutput implements UtteranceOutput {
         try {
           this.hooks.abandon();
         } catch (thrown) {
-          this.hooks.report(thrown instanceof Error ? thrown : new Error(String(thrown)));
+          this.calls.error(thrown instanceof Error ? thrown : new Error(String(thrown)), {});
         }
       });
     }
@@ -64,7 +64,7 @@ export class NodeOutput implements UtteranceOutput {
       this.send([null, msg]);
     } catch (err) {
       // The audio went out whole: the utterance was spoken, only its summary is lost.
-      this.hooks.report(new InputError('SendFailed', `could not send the summary on output 2: ${messageOf(err)}`));
+      this.calls.error(new InputError('SendFailed', `could not send the summary on output 2: ${messageOf(err)}`), msg);
     }
   }
 
@@ -74,14 +74,8 @@ export class NodeOutput implements UtteranceOutput {
     const failure = err ?? this.sendFailure;
     this.hooks.ended(this, failure);
     // Report a failure once, on the message that started the utterance; the rest just complete.
-    this.dones.forEach((done, i) => {
-      const own = i === 0 ? failure : undefined;
-      try {
-        done(own);
-      } catch (thrown) {
-        this.hooks.report(own ?? new InputError('SendFailed', `could not complete the message: ${messageOf(thrown)}`));
-      }
-    });
+    // The utterance's own properties are what Node-RED may be unable to copy: an empty message stands in.
+    this.dones.forEach((done, i) => this.calls.done(done, i === 0 ? failure : undefined, {}));
     this.dones.length = 0;
   }
 }

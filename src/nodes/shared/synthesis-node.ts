@@ -7,6 +7,7 @@ import { InputError } from '../../speech/input-error';
 import { SpeechQueue, type SpeechEngine } from '../../speech/speech-queue';
 import { Utterance, type Message } from '../../speech/utterance';
 import type { TtsConfigNode } from '../tts-config/types';
+import { GuardedCalls } from './guarded-calls';
 import { limitsOf } from './limits';
 import { NodeOutput, type DoneFn } from './node-output';
 import { withOfflineFeatures, type SynthesisFeatures } from './offline-features';
@@ -108,19 +109,8 @@ export function attachSynthesis<Settings>(
   }
 
   const limits = limitsOf(RED.settings as unknown as Record<string, unknown>);
-  /** For calls into Node-RED from socket and timer handlers, where a throw would escape into the process. */
-  const guarded = (call: () => void): void => {
-    try {
-      call();
-    } catch (err) {
-      try {
-        node.error(err instanceof Error ? err : new Error(String(err)));
-      } catch {
-        // Node-RED cannot even log: nothing is left to tell.
-      }
-    }
-  };
-  const setStatus = (status: NodeStatus): void => guarded(() => node.status(status));
+  /** Calls into Node-RED from socket and timer handlers, where a throw would escape into the process. */
+  const calls = new GuardedCalls(node);
 
   let connection: ConnectionState = 'idle';
   let closing = false;
@@ -130,15 +120,15 @@ export function attachSynthesis<Settings>(
   let fallbackProblem: string | undefined;
   let onFallbackVoice = false;
   const showIdle = (): void => {
-    if (lastError) setStatus({ fill: 'red', shape: 'ring', text: lastError });
-    else if (onFallbackVoice) setStatus({ fill: 'yellow', shape: 'dot', text: 'service unreachable: fallback voice' });
-    else if (fallbackProblem) setStatus({ fill: 'yellow', shape: 'ring', text: 'no fallback voice' });
-    else setStatus(STATE_STATUS[connection]);
+    if (lastError) calls.status({ fill: 'red', shape: 'ring', text: lastError });
+    else if (onFallbackVoice) calls.status({ fill: 'yellow', shape: 'dot', text: 'service unreachable: fallback voice' });
+    else if (fallbackProblem) calls.status({ fill: 'yellow', shape: 'ring', text: 'no fallback voice' });
+    else calls.status(STATE_STATUS[connection]);
   };
   const { engine, fallback } = withOfflineFeatures(RED, node, config, config.manager, binding, features, {
     onFallback: (active) => {
       onFallbackVoice = active;
-      if (queue.speaking) setStatus({ fill: 'blue', shape: 'dot', text: active ? 'speaking (fallback voice)' : 'speaking' });
+      if (queue.speaking) calls.status({ fill: 'blue', shape: 'dot', text: active ? 'speaking (fallback voice)' : 'speaking' });
       else showIdle();
     },
     onFallbackProblem: (problem) => {
@@ -150,7 +140,7 @@ export function attachSynthesis<Settings>(
   const queue = new SpeechQueue<Settings>(engine, (state, utterance) => {
     if (state === 'speaking' && utterance) {
       const label = onFallbackVoice ? 'fallback voice' : binding.speakingLabel?.(utterance.settings);
-      setStatus({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
+      calls.status({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
     } else {
       showIdle();
       // Not after a stop: an urgent utterance may follow at once and needs the spare socket.
@@ -163,7 +153,7 @@ export function attachSynthesis<Settings>(
       connection = state;
       fallback?.connectionState(state, err);
       if (state === 'auth-failed') lastError = 'invalid API key';
-      else if (state === 'retrying' && err && !onFallbackVoice) setStatus({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
+      else if (state === 'retrying' && err && !onFallbackVoice) calls.status({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
       if (!queue.speaking) showIdle();
     },
   };
@@ -183,7 +173,7 @@ export function attachSynthesis<Settings>(
 
   function fail(err: Error, done: DoneFn): void {
     lastError = shortError(err);
-    setStatus({ fill: 'red', shape: 'ring', text: lastError });
+    calls.status({ fill: 'red', shape: 'ring', text: lastError });
     done(err);
   }
 
@@ -192,15 +182,13 @@ export function attachSynthesis<Settings>(
       ended: (output, err) => {
         if (err) {
           lastError = shortError(err);
-          setStatus({ fill: 'red', shape: 'ring', text: lastError });
+          calls.status({ fill: 'red', shape: 'ring', text: lastError });
         } else lastError = undefined;
         // A stream whose utterance ended early (failed or stopped): later tokens start a new one.
         if (streaming?.output === output) streaming = undefined;
       },
       abandon: stop,
-      // An empty message: Node-RED clones it for the catch nodes, and the utterance's own may be what cannot be cloned.
-      report: (err) => guarded(() => node.error(err, {})),
-    });
+    }, calls);
   }
 
   node.on('input', (raw: NodeMessageInFlow, send: SendFn, done: DoneFn) => {

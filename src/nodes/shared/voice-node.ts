@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
 import type { HttpAccess } from '../../dashscope/http-json';
 import { InputError } from '../../speech/input-error';
+import { GuardedCalls } from './guarded-calls';
 import { limitsOf } from './limits';
 import type { TtsConfigNode } from '../tts-config/types';
 
@@ -81,36 +82,14 @@ export function attachVoiceNode(RED: NodeAPI, node: Node, configId: string, bind
   }
   node.status(idleStatus);
 
-  /**
-   * done() clones the message for catch nodes, and a message Node-RED cannot clone throws there: the
-   * job is over either way, and a throw here would leave the queue of jobs rejected for good.
-   */
-  function finish(done: DoneFn, err?: Error): void {
-    try {
-      done(err);
-    } catch (thrown) {
-      try {
-        // An empty message Node-RED can clone, so catch nodes still hear of it.
-        node.error(err ?? (thrown instanceof Error ? thrown : new Error(String(thrown))), {});
-      } catch {
-        // Node-RED cannot even log: nothing is left to tell.
-      }
-    }
-  }
-
-  const guarded = (call: () => void): void => {
-    try {
-      call();
-    } catch {
-      // A status or warning Node-RED could not take: the job goes on.
-    }
-  };
+  /** Calls into Node-RED while a job runs (status, warnings, done), where a throw must not end the line of jobs. */
+  const calls = new GuardedCalls(node);
 
   async function work(msg: Message, send: SendFn, done: DoneFn): Promise<void> {
-    if (aborter.signal.aborted) return finish(done, new InputError('Closed', 'stopped: the node was closed'));
+    if (aborter.signal.aborted) return calls.done(done, new InputError('Closed', 'stopped: the node was closed'), msg);
     const http = config?.http;
-    if (!config) return finish(done, new InputError('NoConfig', 'select a tts-config node'));
-    if (!http) return finish(done, new InputError('ConfigError', config.configError ?? 'the tts-config node is not usable'));
+    if (!config) return calls.done(done, new InputError('NoConfig', 'select a tts-config node'), msg);
+    if (!http) return calls.done(done, new InputError('ConfigError', config.configError ?? 'the tts-config node is not usable'), msg);
     // A send that throws (a message Node-RED cannot clone for a second wire) must not cut the job
     // short: the voice may exist already, and its id must still go out on output 1.
     let sendFailure: Error | undefined;
@@ -125,8 +104,8 @@ export function attachVoiceNode(RED: NodeAPI, node: Node, configId: string, bind
       },
       http,
       signal: aborter.signal,
-      progress: (text) => guarded(() => node.status({ fill: 'blue', shape: 'dot', text: clip(text) })),
-      warn: (text) => guarded(() => node.warn(text)),
+      progress: (text) => calls.status({ fill: 'blue', shape: 'dot', text: clip(text) }),
+      warn: (text) => calls.warn(text),
     };
     let failure: Error | undefined;
     try {
@@ -137,15 +116,15 @@ export function attachVoiceNode(RED: NodeAPI, node: Node, configId: string, bind
       failure = err instanceof Error ? err : new Error(String(err));
     }
     if (failure) idleStatus = { fill: 'red', shape: 'ring', text: shortError(failure) };
-    if (!failure || !aborter.signal.aborted) guarded(() => node.status(idleStatus));
-    finish(done, failure);
+    if (!failure || !aborter.signal.aborted) calls.status(idleStatus);
+    calls.done(done, failure, msg);
   }
 
   node.on('input', (raw: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
     const msg = raw as unknown as Message;
     // Each message may be a billed creation and carry a 10 MB sample: the line is bounded.
     if (pending >= limits.queuedUtterances) {
-      finish(done, new InputError('QueueFull', `${pending} messages are already waiting (the limit, settings.js ttsLimits.queuedUtterances): this one was not handled`));
+      calls.done(done, new InputError('QueueFull', `${pending} messages are already waiting (the limit, settings.js ttsLimits.queuedUtterances): this one was not handled`), msg);
       return;
     }
     pending++;

@@ -2,17 +2,6 @@ import type { Node, NodeMessage, NodeStatus } from 'node-red';
 
 type Message = Record<string, unknown>;
 
-/** An error for catch nodes, with a code a flow can switch on (msg.error.code). */
-export class SpeakerError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SpeakerError';
-  }
-}
-
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -27,12 +16,12 @@ function plainValues(msg: Message): Message {
 }
 
 /**
- * The node's calls into Node-RED from the player's events, which run from timers and device
- * callbacks: a throw there would escape into the process (or, inside a message handler, land on
- * an unrelated message) and leave the player half-way through its bookkeeping. Node-RED can
- * throw from inside node.send: it deep-copies the message for every wire after the first, and a
- * property that cannot be copied (a getter that throws, from a function node) throws there. So
- * every call is caught; a send that failed is reported as an error, and the node goes on.
+ * A node's calls into Node-RED from socket, timer and device callbacks: a throw there would
+ * escape into the process (or, inside a message handler, land on an unrelated message) and leave
+ * the caller half-way through its bookkeeping. Node-RED can throw from inside node.send and
+ * done(err): it deep-copies the message for every wire after the first and for each catch node,
+ * and a property that cannot be copied (a getter that throws, from a function node) throws there.
+ * So every call is caught; what failed is reported as an error, and the node goes on.
  */
 export class GuardedCalls {
   constructor(private readonly node: Node) {}
@@ -61,6 +50,18 @@ export class GuardedCalls {
       this.node.error(err, plainValues(msg) as NodeMessage);
     } catch (again) {
       this.log(`could not report "${err.message}": ${asError(again).message}`);
+    }
+  }
+
+  /**
+   * done(err) for one input message. When Node-RED cannot copy that message for the catch nodes,
+   * they still hear of it, with what of it can be copied.
+   */
+  done(done: (err?: Error) => void, err: Error | undefined, msg: Message): void {
+    try {
+      done(err);
+    } catch (thrown) {
+      this.error(err ?? asError(thrown), msg);
     }
   }
 
