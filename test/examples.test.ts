@@ -6,7 +6,7 @@ import type { Node, NodeMessageInFlow } from 'node-red';
 import { DashScopeSimulator } from './simulator';
 import { expectedAudio } from './simulator/audio';
 import { waitFor } from './support/collect';
-import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from './support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from './support/node-red';
 import { wavSample } from './support/voice-samples';
 
 const EXAMPLES = join(__dirname, '..', 'examples');
@@ -70,13 +70,7 @@ describe('example flows', () => {
     await sim.close();
     rmSync(sampleDir, { recursive: true, force: true });
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  freshServerEachTest();
 
   it('there is an example for every synthesis node', () => {
     const used = new Set(files.flatMap((f) => (JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as FlowNode[]).map((n) => n.type)));
@@ -189,13 +183,7 @@ describe('example: a smart-home alert interrupts a long announcement', () => {
   after(async () => {
     await sim.close();
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  freshServerEachTest();
 
   it('the alert cuts the briefing short and is spoken whole, marked to cut in at the speaker', async () => {
     const flow = JSON.parse(readFileSync(join(EXAMPLES, FILE), 'utf8')) as FlowNode[];

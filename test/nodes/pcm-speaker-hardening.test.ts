@@ -8,7 +8,7 @@ import type { EventEmitter } from 'node:events';
 import type { Node } from 'node-red';
 import { waitFor } from '../support/collect';
 import { trackSourceTimers } from '../support/handles';
-import { builtNode, collect, coreNode, helper, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, type TestFlows } from '../support/node-red';
 import { needing } from '../support/system-deps';
 
 const nodes = [builtNode('pcm-speaker'), coreNode('common/25-catch.js')];
@@ -61,14 +61,11 @@ describe('pcm-speaker hardening (issue 17)', function () {
   after(() => {
     helper.settings({});
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    timers?.stop();
-    timers = undefined;
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  freshServerEachTest({
+    after: () => {
+      timers?.stop();
+      timers = undefined;
+    },
   });
 
   const spk = (): Receiver => helper.getNode('spk') as Receiver;

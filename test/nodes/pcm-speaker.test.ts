@@ -15,7 +15,7 @@ import { ChunkRouter } from '../../src/nodes/pcm-speaker/chunk-routing';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
-import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from '../support/node-red';
 import { needing } from '../support/system-deps';
 
 const KEY = 'sk-test-key';
@@ -110,14 +110,7 @@ describe('pcm-speaker node', function () {
   after(() => {
     helper.settings({});
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
-  });
+  freshServerEachTest({ after: () => sim?.close() });
 
   const node = (id: string): Node => helper.getNode(id);
   /**

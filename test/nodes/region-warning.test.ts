@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { DashScopeSimulator } from '../simulator';
-import { builtNode, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from '../support/node-red';
 import { synthesisFlow } from '../support/synthesis-flow';
 
 const KEY = 'sk-test-key';
@@ -36,14 +36,11 @@ function singaporeFlow(node: { id: string; type: string } & Record<string, unkno
 describe('region warning at deploy', () => {
   let sim: DashScopeSimulator | undefined;
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
-    sim = undefined;
+  freshServerEachTest({
+    after: async () => {
+      await sim?.close();
+      sim = undefined;
+    },
   });
 
   it('warns once about a Beijing-only CosyVoice model configured for Singapore, naming beijing', async () => {

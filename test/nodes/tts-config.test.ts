@@ -5,7 +5,7 @@ import { DashScopeSimulator } from '../simulator';
 import { runTask, waitFor } from '../support/collect';
 import { editorDefinition } from '../support/editor-definition';
 import { trackSourceTimers } from '../support/handles';
-import { builtNode, deployedFlows, helper, type TestFlows } from '../support/node-red';
+import { builtNode, deployedFlows, freshServerEachTest, helper, type TestFlows } from '../support/node-red';
 
 const KEY = 'sk-test-key';
 const ttsConfig = builtNode('tts-config');
@@ -20,15 +20,14 @@ describe('tts-config node', () => {
   after(async () => {
     await sim.close();
   });
-  beforeEach((done) => {
-    delete process.env.DASHSCOPE_API_KEY;
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    if (savedEnv === undefined) delete process.env.DASHSCOPE_API_KEY;
-    else process.env.DASHSCOPE_API_KEY = savedEnv;
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  freshServerEachTest({
+    before: () => {
+      delete process.env.DASHSCOPE_API_KEY;
+    },
+    after: () => {
+      if (savedEnv === undefined) delete process.env.DASHSCOPE_API_KEY;
+      else process.env.DASHSCOPE_API_KEY = savedEnv;
+    },
   });
 
   function flow(extra: Record<string, unknown> = {}): TestFlows {

@@ -13,7 +13,7 @@ import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
 import { editorDefinition } from '../support/editor-definition';
-import { builtNode, collect, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from '../support/node-red';
 import { mp3Sample, oggSample, wavSample } from '../support/voice-samples';
 
 const KEY = 'sk-test-key';
@@ -93,18 +93,17 @@ describe('voice-clone node', () => {
     await helper.load(nodes, flow, { cfg: { apiKey } });
   }
 
-  beforeEach((done) => {
-    dir = mkdtempSync(join(tmpdir(), 'voice-clone-'));
-    // Local sample paths are read only from this folder (settings.js ttsVoiceSampleFolder).
-    helper.settings({ ttsVoiceSampleFolder: dir } as Record<string, unknown>);
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
-    helper.settings({});
-    rmSync(dir, { recursive: true, force: true });
+  freshServerEachTest({
+    ownSettings: true,
+    before: () => {
+      dir = mkdtempSync(join(tmpdir(), 'voice-clone-'));
+      // Local sample paths are read only from this folder (settings.js ttsVoiceSampleFolder).
+      helper.settings({ ttsVoiceSampleFolder: dir } as Record<string, unknown>);
+    },
+    after: async () => {
+      await sim?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   });
 
   const clone = (): Receiver => helper.getNode('clone') as Receiver;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { wavHeader } from '../../src/audio/resample';
 import { DashScopeSimulator, expectedAudio } from '../simulator';
 import { ROOT, until } from '../e2e/node-red-process';
-import { builtNode, helper, type TestFlows } from '../support/node-red';
+import { builtNode, freshServerEachTest, helper, type TestFlows } from '../support/node-red';
 import { waitFor } from '../support/collect';
 import { ConnectionManager } from '../../src/connection/connection-manager';
 import { resolveEndpoints } from '../../src/dashscope/endpoints';
@@ -31,13 +31,7 @@ describe('editor endpoints: custom voices and voice preview', () => {
   after(async () => {
     await sim.close();
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  freshServerEachTest();
 
   const flow = (): TestFlows => [{ id: 'cfg', type: 'tts-config', name: 'sim', region: 'custom', endpoint: sim.baseUrl, workspace: '', keepWarm: false }];
 

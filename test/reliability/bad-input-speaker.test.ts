@@ -6,7 +6,7 @@ import { newCaptureFile, readCapture } from '../alsa/env';
 import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
 import { waitFor } from '../support/collect';
-import { builtNode, collect, coreNode, helper, type TestFlows } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper, type TestFlows } from '../support/node-red';
 import { requireSystem } from '../support/system-deps';
 
 const nodes = [builtNode('pcm-speaker'), coreNode('common/25-catch.js')];
@@ -42,13 +42,7 @@ describe('bad input matrix (issue 9): pcm-speaker', function () {
   after(() => {
     helper.settings({});
   });
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  freshServerEachTest();
 
   for (const row of ROWS) {
     it(`${row.name}: ${row.code ?? 'a clear error'}; the next utterance plays byte-exact`, async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
 import { DashScopeSimulator, expectedAudio, type SimulatorOptions } from '../simulator';
 import { waitFor } from '../support/collect';
-import { builtNode, collect, coreNode, helper } from '../support/node-red';
+import { builtNode, collect, coreNode, freshServerEachTest, helper } from '../support/node-red';
 import { synthesisFlow } from '../support/synthesis-flow';
 
 const KEY = 'sk-test-key';
@@ -150,14 +150,7 @@ describe('bad input matrix (issue 9)', function () {
     await helper.load(nodes, synthesisFlow(sim.baseUrl, { id: 'tts', type: s.type, ...s.props, ...props }), { cfg: { apiKey: KEY } });
   }
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    await sim?.close();
-  });
+  freshServerEachTest({ after: () => sim?.close() });
 
   const tts = (): Receiver => helper.getNode('tts') as Receiver;
   const node = (id: string): Node => helper.getNode(id);
