@@ -36,8 +36,8 @@ export function cacheFolder(userDir: string, configId: string): CacheFolder | un
   const root = realOrResolved(userDir);
   const parent = resolve(root, CACHE_PARENT);
   const dir = resolve(parent, cacheFolderName(configId));
-  const inside = isInside(root, parent) && isInside(parent, dir) && isInside(root, realOrResolved(parent)) && isInside(realOrResolved(parent), realOrResolved(dir));
-  return inside ? { parent, dir } : undefined;
+  const realParent = realOrResolved(parent);
+  return isInside(root, realParent) && isInside(realParent, realOrResolved(dir)) ? { parent, dir } : undefined;
 }
 
 /** The path with every link followed; as it is when it does not exist (yet). */
