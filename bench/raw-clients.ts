@@ -59,6 +59,58 @@ export async function rawCosyVoice(baseWs: string, key: string): Promise<{ speak
   return { speak: (text) => cosyTask(ws, text), close: () => ws.close() };
 }
 
+/**
+ * The same with a task started ahead, as the nodes do with keepWarm (docs/protocol.md "Keeping
+ * warm"): the next task's run-task goes out as soon as the current one has finished, so the text
+ * goes straight into continue-task. Resolves with ms from the text to the first audio frame.
+ */
+export async function rawCosyVoiceArmed(baseWs: string, key: string): Promise<{ speak(text: string): Promise<number>; close(): void }> {
+  const ws = await open(`${baseWs}/api-ws/v1/inference`, key);
+  let taskId = '';
+  let started: Promise<void> = Promise.resolve();
+  const arm = (): void => {
+    taskId = randomUUID().replace(/-/g, '');
+    const id = taskId;
+    started = new Promise((resolve, reject) => {
+      const onMessage = (data: Buffer, binary: boolean): void => {
+        if (binary) return;
+        const header = (JSON.parse(data.toString()) as { header: { event: string; task_id: string } }).header;
+        if (header.task_id !== id) return;
+        ws.off('message', onMessage);
+        if (header.event === 'task-started') resolve();
+        else reject(new Error(`armed task: ${header.event}`));
+      };
+      ws.on('message', onMessage);
+    });
+    ws.send(runTask(id));
+  };
+  arm();
+  const speak = async (text: string): Promise<number> => {
+    await started;
+    const id = taskId;
+    const t0 = performance.now();
+    let first = -1;
+    return new Promise((resolve, reject) => {
+      const onMessage = (data: Buffer, binary: boolean): void => {
+        if (binary) {
+          if (first < 0) first = performance.now() - t0;
+          return;
+        }
+        const event = (JSON.parse(data.toString()) as { header: { event: string } }).header.event;
+        if (event === 'task-finished') {
+          ws.off('message', onMessage);
+          arm();
+          resolve(first);
+        } else if (event === 'task-failed') reject(new Error('task failed'));
+      };
+      ws.on('message', onMessage);
+      ws.send(instruction('continue-task', id, { text }));
+      ws.send(instruction('finish-task', id, {}));
+    });
+  };
+  return { speak, close: () => ws.close() };
+}
+
 /** The official samples' pattern: a new connection per utterance. Ms from connect to first audio. */
 export async function cosyVoicePerConnection(baseWs: string, key: string, text: string): Promise<number> {
   const t0 = performance.now();
@@ -106,6 +158,45 @@ function qwenUtterance(ws: WebSocket, text: string): Promise<number> {
 export async function rawQwen(baseWs: string, key: string, model: string): Promise<{ speak(text: string): Promise<number>; close(): void }> {
   const ws = await qwenOpen(baseWs, key, model);
   return { speak: (text) => qwenUtterance(ws, text), close: () => ws.close() };
+}
+
+/**
+ * The protocol steps the node takes for Qwen (docs/protocol.md "Qwen: end of an utterance"): each
+ * utterance on a session of its own, ended with session.finish, and the next utterance's session
+ * opened as soon as this one's text is out, so it is ready when the next text comes. Resolves
+ * with ms from the text to the first audio delta, after session.finished.
+ */
+export async function rawQwenSessions(baseWs: string, key: string, model: string): Promise<{ speak(text: string): Promise<number>; close(): void }> {
+  let next = qwenOpen(baseWs, key, model);
+  let last: WebSocket | undefined;
+  const speak = async (text: string): Promise<number> => {
+    const ws = await next;
+    last = ws;
+    const t0 = performance.now();
+    let first = -1;
+    const finished = new Promise<void>((resolve, reject) => {
+      ws.on('message', (data: Buffer) => {
+        const type = (JSON.parse(data.toString()) as { type: string }).type;
+        if (type === 'response.audio.delta' && first < 0) first = performance.now() - t0;
+        else if (type === 'session.finished') resolve();
+        else if (type === 'error') reject(new Error('session failed'));
+      });
+    });
+    ws.send(JSON.stringify({ event_id: `event_${randomUUID().replace(/-/g, '')}`, type: 'input_text_buffer.append', text }));
+    ws.send(JSON.stringify({ event_id: `event_${randomUUID().replace(/-/g, '')}`, type: 'input_text_buffer.commit' }));
+    ws.send(JSON.stringify({ event_id: `event_${randomUUID().replace(/-/g, '')}`, type: 'session.finish' }));
+    next = qwenOpen(baseWs, key, model);
+    await finished;
+    ws.close();
+    return first;
+  };
+  return {
+    speak,
+    close: () => {
+      last?.close();
+      void next.then((ws) => ws.close(), () => undefined);
+    },
+  };
 }
 
 export async function qwenPerConnection(baseWs: string, key: string, model: string, text: string): Promise<number> {

@@ -7,8 +7,10 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Service } from './flows';
 import { NodeRedHost } from './node-red-host';
+import { announce, type AnnounceResult } from './scenarios/announce';
 import { cacheHit, type CacheHitResult } from './scenarios/cache-hit';
 import { cold, type ColdResult } from './scenarios/cold';
+import { load, type LoadResult } from './scenarios/load';
 import { roundTrip, type RoundTripResult } from './scenarios/round-trip';
 import { soak, type SoakResult } from './scenarios/soak';
 import { BENCH_ALSA_ENV, speakerLatency, type SpeakerResult } from './scenarios/speaker';
@@ -17,7 +19,7 @@ import { missing } from '../test/support/system-deps';
 import { warm, type WarmResult } from './scenarios/warm';
 
 const quick = process.argv.includes('--quick');
-/** `--only=warm,roundTrip` runs just those scenarios. */
+/** `--only=warm,roundTrip` runs just those scenarios (names: the keys of Results below). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wanted = (name: string): boolean => !only || only.includes(name);
 const SERVICES: Service[] = ['cosyvoice', 'qwen'];
@@ -26,7 +28,9 @@ const IDLE_MS = 1000;
 interface Results {
   machine: { cpu: string; cores: number; memoryGb: number; node: string; date: string };
   command: string;
+  load: LoadResult | null;
   warm: WarmResult[];
+  announce: AnnounceResult[];
   cold: ColdResult[];
   roundTrip: RoundTripResult[];
   throughput: ThroughputResult[];
@@ -37,7 +41,8 @@ interface Results {
   skipped: Record<string, string>;
 }
 
-function table(title: string, rows: object[]): void {
+/** `rows`: one row per element of an array, or one row per property of a single result. */
+function table(title: string, rows: object): void {
   console.log(`\n${title}`);
   console.table(rows);
 }
@@ -47,6 +52,13 @@ Object.assign(process.env, BENCH_ALSA_ENV);
 
 async function main(): Promise<void> {
   if (!(globalThis as { gc?: unknown }).gc) console.warn('run with --expose-gc (npm run bench does) for the soak figures');
+  // Fresh processes, before this one starts a runtime: nothing of ours competes for the CPU.
+  const loaded = wanted('load') ? load(join(__dirname, '..'), quick ? 7 : 15) : null;
+  if (loaded) table('Load: requiring the six node files in a fresh process (baseline: what Node-RED has loaded already)', loaded);
+  if (only?.every((name) => name === 'load')) {
+    console.log('\n(--only: bench/results.json left as it was)');
+    process.exit(0);
+  }
   // The client-side limits guard a real account's quotas (3 CosyVoice starts/s, Qwen sessions per
   // minute per model); the simulator has none, and a soak opens a Qwen session per utterance.
   const host = await NodeRedHost.start({
@@ -58,7 +70,9 @@ async function main(): Promise<void> {
   const results: Results = {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() },
     command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    load: loaded,
     warm: [],
+    announce: [],
     cold: [],
     roundTrip: [],
     throughput: [],
@@ -70,6 +84,9 @@ async function main(): Promise<void> {
   try {
     if (wanted('warm')) for (const s of SERVICES) results.warm.push(await warm(host, s, quick ? 100 : 500));
     if (wanted('warm')) table('Warm: first-audio overhead in ms over the simulator\'s configured latency', results.warm);
+
+    if (wanted('announce')) for (const s of SERVICES) results.announce.push(await announce(host, s, quick ? 25 : 100));
+    if (wanted('announce')) table('Announcement pace (400 ms apart): first-audio overhead in ms, node and raw client taking turns', results.announce);
 
     if (wanted('cold')) for (const s of SERVICES) for (const keepWarm of [false, true]) results.cold.push(await cold(host, s, keepWarm, IDLE_MS, quick ? 3 : 7));
     if (wanted('cold')) table('Cold: first audio in ms (simulator latency 20 ms), after deploy and after the idle close', results.cold);

@@ -1,8 +1,11 @@
-// Builds what Node-RED loads: nodes/<type>.js (esbuild bundle, CommonJS) and nodes/<type>.html,
-// plus icons/ and locales/ copied next to them, because the Node-RED loader looks for both only
-// in the folder of each node file.
+// Builds what Node-RED loads: one runtime bundle nodes/lib/runtime.js (esbuild, CommonJS) holding
+// every module once, a one-line entry nodes/<type>.js per node type that picks its registration
+// function from it, and nodes/<type>.html, plus icons/ and locales/ copied next to them, because
+// the Node-RED loader looks for both only in the folder of each node file. The catalog ships as
+// JSON beside the bundle: parsed once at load (JSON.parse is faster than a JS literal), not code.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { buildEditor } from './build-editor.mjs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,23 +17,49 @@ const types = Object.keys(pkg['node-red'].nodes);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
+const runtime = join(out, 'lib');
 await build({
-  entryPoints: Object.fromEntries(types.map((t) => [t, join(root, 'src/nodes', t, `${t}.ts`)])),
-  outdir: out,
+  entryPoints: { runtime: join(root, 'src/nodes/runtime.ts') },
+  outdir: runtime,
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // Runtime dependencies are installed next to the package, not copied into every node file.
+  // Runtime dependencies are installed next to the package, not copied into the bundle.
   external: ['speaker', 'ws'],
-  sourcemap: false,
+  plugins: [catalogBesideBundle()],
+  // Whitespace and syntax only (names stay): a smaller file parses faster when Node-RED starts,
+  // and the linked source map (no sources inside) turns a stack trace into src/ file:line under
+  // `node --enable-source-maps`.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
   logLevel: 'warning',
   define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },
 });
+// Minified: nothing reads it but the runtime.
+writeFileSync(join(runtime, 'catalog.json'), JSON.stringify(JSON.parse(readFileSync(join(root, 'src/dashscope/catalog.json'), 'utf8'))));
+
+/** `import … from './catalog.json'` becomes `require('./catalog.json')` next to the bundle. */
+function catalogBesideBundle() {
+  return {
+    name: 'catalog-beside-bundle',
+    setup(b) {
+      b.onResolve({ filter: /(^|\/)catalog\.json$/ }, () => ({ path: './catalog.json', external: true }));
+    },
+  };
+}
+
+for (const type of types) {
+  writeFileSync(join(out, `${type}.js`), `module.exports = require('./lib/runtime.js').nodeTypes[${JSON.stringify(type)}];\n`);
+}
 
 for (const type of types) {
   cpSync(join(root, 'src/nodes', type, `${type}.html`), join(out, `${type}.html`));
 }
+// The dialogs' catalog, beside the editor library in resources/ (Node-RED serves that folder).
+await buildEditor(root);
 for (const dir of ['icons', 'locales']) {
   if (existsSync(join(root, dir))) cpSync(join(root, dir), join(out, dir), { recursive: true });
 }

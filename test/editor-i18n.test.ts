@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import vm from 'node:vm';
 import { editorDefinition } from './support/editor-definition';
 
 const ROOT = join(__dirname, '..');
@@ -21,6 +22,30 @@ function lookup(c: Catalog, key: string): unknown {
   return key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Catalog)[k] : undefined), c);
 }
 
+/** The editor library every dialog loads (resources/editor.js), and the texts it writes itself (tts-config.editor.*). */
+const LIBRARY = readFileSync(join(ROOT, 'resources', 'editor.js'), 'utf8');
+const LIBRARY_TAG = '<script src="resources/node-red-contrib-dashscope-tts/editor.js"></script>';
+const CATALOG_TAG = '<script src="resources/node-red-contrib-dashscope-tts/catalog.js"></script>';
+const BARE_LABEL = /<label[^>]*>(?:<i [^>]*><\/i>)?\s*([A-Za-z][^<]*)<\/label>/g;
+
+/**
+ * The keys of a node's own catalog that the library looks up for it: its output labels, and by
+ * the kind of node it registers, the texts of the rows and pickers the library builds for it.
+ */
+function libraryKeysFor(type: string, html: string, outputs: number): string[] {
+  const keys = Array.from({ length: outputs }, (_, i) => `${type}.outputs.${i}`);
+  for (const [, field] of html.matchAll(/(?:check|text|select|textarea):(\w+)/g)) keys.push(`${type}.label.${field}`);
+  const tuning = /tuning: \{([^}]*)\}/.exec(html)?.[1] ?? '';
+  for (const [, field] of tuning.matchAll(/(\w+):/g)) keys.push(`${type}.label.${field}`);
+  if (html.includes('DashScopeEditor.synthesis(')) keys.push(`${type}.placeholder.voice`, `${type}.placeholder.voiceCustomOnly`);
+  if (html.includes('DashScopeEditor.voiceNode(')) {
+    const actions = [...(/actions: \[([^\]]*)\]/.exec(html)?.[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
+    assert.ok(actions.length > 0, `${type}: its actions are listed`);
+    keys.push(`${type}.nodeLabel.create`, `${type}.nodeLabel.action`, `${type}.family.cosyvoice`, `${type}.family.qwen`, ...[...actions, 'msg'].map((a) => `${type}.action.${a}`));
+  }
+  return keys;
+}
+
 describe('editor texts in two languages', () => {
   for (const type of TYPES) {
     describe(type, () => {
@@ -35,13 +60,23 @@ describe('editor texts in two languages', () => {
         assert.ok(Object.values(label.label as Catalog).some((v) => typeof v === 'string' && CJK.test(v)), 'zh-CN labels are in Chinese');
       });
 
+      it('loads the editor library from resources/, before its own script', () => {
+        const own = html.indexOf('<script type="text/javascript">');
+        assert.ok(html.indexOf(LIBRARY_TAG) >= 0 && html.indexOf(LIBRARY_TAG) < own, 'editor.js');
+        if (html.includes('DashScopeEditor.catalog') || /DashScopeEditor\.(synthesis|voiceNode)\(/.test(html)) {
+          assert.ok(html.indexOf(CATALOG_TAG) >= 0 && html.indexOf(CATALOG_TAG) < own, 'catalog.js, for a dialog that uses the catalog');
+        }
+      });
+
       it('every text key the editor uses exists in both catalogs', () => {
         const used = [...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1] as string);
         const called = [...html.matchAll(/_\('([^']+)'/g)].map((m) => m[1] as string);
-        assert.ok(used.length > 0, 'the edit dialog takes its labels from the catalog');
+        const built = type === 'tts-config' ? [] : libraryKeysFor(type, html, definition.outputs);
+        const rowLabels = built.filter((k) => k.startsWith(`${type}.label.`));
+        assert.ok(used.length + rowLabels.length > 0, 'the edit dialog takes its labels from the catalog');
         for (const lang of LANGS) {
           const c = catalog(lang, type);
-          for (const key of [...used, ...called]) {
+          for (const key of [...used, ...called, ...built]) {
             if (key.startsWith('node-red:')) continue; // Node-RED's own catalog
             // A key built at run time ('x.outputs.' + i) must at least name an existing group.
             const value = lookup(c, key.endsWith('.') || key.endsWith('-') ? key.replace(/[.-]$/, '') : key);
@@ -51,7 +86,7 @@ describe('editor texts in two languages', () => {
         }
         // Labels left in English in the dialog itself would not be translated.
         const template = /data-template-name="[^"]+">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
-        const bareLabels = [...template.matchAll(/<label[^>]*>(?:<i [^>]*><\/i>)?\s*([A-Za-z][^<]*)<\/label>/g)].map((m) => m[1]);
+        const bareLabels = [...template.matchAll(BARE_LABEL)].map((m) => m[1]);
         assert.deepEqual(bareLabels, [], 'labels without data-i18n');
       });
 
@@ -74,6 +109,22 @@ describe('editor texts in two languages', () => {
       });
     });
   }
+
+  it('the texts of the editor library exist in both catalogs of the service node, and its rows have no bare labels', () => {
+    // 'label.' + key is the label of a row: those keys are the label('<key>', …) calls.
+    const called = [...LIBRARY.matchAll(/\b(?:textKey|text)\('([^']+)'/g)].map((m) => m[1] as string).filter((k) => k !== 'label.');
+    const labels = [...LIBRARY.matchAll(/\blabel\('(\w+)', '/g)].map((m) => `label.${m[1] as string}`);
+    assert.ok(called.length > 10 && labels.length > 5, 'the library looks up its texts by literal keys');
+    for (const lang of LANGS) {
+      const c = catalog(lang, 'tts-config');
+      for (const key of [...called, ...labels]) assert.equal(typeof lookup(c, `tts-config.editor.${key}`), 'string', `${lang}: no text for tts-config.editor.${key}`);
+    }
+    const sandbox: { DashScopeEditor?: { rows: Record<string, string> } } = {};
+    vm.runInNewContext(LIBRARY, sandbox);
+    const rows = Object.values(sandbox.DashScopeEditor?.rows ?? {});
+    assert.ok(rows.length > 5);
+    assert.deepEqual(rows.flatMap((r) => [...r.matchAll(BARE_LABEL)].map((m) => m[1])), [], 'labels without data-i18n');
+  });
 
   it('each node type has a colour and an icon of its own', () => {
     const defs = TYPES.map((t) => editorDefinition(t).definition);

@@ -1,5 +1,5 @@
 /**
- * Proves the simulator speaks the protocols of shared/protocol exactly, using raw `ws`/HTTP
+ * Proves the simulator speaks the protocols of docs/protocol.md exactly, using raw `ws`/HTTP
  * clients (never the project's own protocol clients).
  */
 import assert from 'node:assert/strict';

@@ -7,11 +7,12 @@ import {
   type CosyVoiceTaskParams,
   type TaskHandlers,
 } from '../dashscope/cosyvoice';
+import { CosyVoicePrimer, type ArmedTask, type PrimerStats } from '../dashscope/cosyvoice-primer';
 import type { Endpoints } from '../dashscope/endpoints';
 import { qwenRealtimeUrl } from '../dashscope/endpoints';
 import { DashScopeError } from '../dashscope/errors';
 import { QwenRealtimeSession, sessionUpdatePayload, type QwenSessionSettings } from '../dashscope/qwen-realtime';
-import { openSocket } from '../dashscope/socket';
+import { loadWebSocketSoon, openSocket } from '../dashscope/socket';
 import { accountId, DEFAULT_QUOTA, holdAccount, type AccountHold } from './account-limits';
 import { DEFAULT_RECONNECT, THROTTLE_BACKOFF, type BackoffPolicy, type ReconnectPolicy } from './backoff';
 import { abortedWait, ConnectGate, deadlineError, type AttemptMode } from './connect-gate';
@@ -59,7 +60,7 @@ export interface ManagerOptions {
   maxIdleSessions?: number;
   /**
    * keepWarm: a task started ahead of the text is replaced after this long, well inside the
-   * service's 23 s limit for a task without instructions.
+   * service's 23 s limit for a task without instructions (see cosyvoice-primer.ts).
    */
   armedTaskMs?: number;
   /** keepWarm: tasks are started ahead only within this long of the last utterance (or deploy). */
@@ -70,17 +71,12 @@ export interface ManagerOptions {
   random?: () => number;
 }
 
-export interface ManagerStats {
+/** The manager's counters, and those of the task it keeps started ahead (PrimerStats). */
+export interface ManagerStats extends PrimerStats {
   opened: number;
   reused: number;
   failed: number;
   renewed: number;
-  /** CosyVoice tasks started ahead of the text (keepWarm). */
-  armed: number;
-  /** Utterances that found a CosyVoice task already started for them. */
-  armedUsed: number;
-  /** A CosyVoice task is started and waiting for the next utterance's text. */
-  armedReady: boolean;
   /** keepWarm: within the window of use, when tasks are started ahead. */
   inUse: boolean;
   /** Task starts and Qwen sessions of this manager that had to wait for the account's rate limit. */
@@ -118,13 +114,6 @@ interface QwenOpening {
   done: Promise<void>;
 }
 
-interface ArmedTask {
-  key: string;
-  lease: CosyVoiceLease;
-  task: CosyVoiceTask;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /** Idle sessions a config node keeps at most (ManagerOptions.maxIdleSessions). */
 export const DEFAULT_MAX_IDLE_SESSIONS = 4;
 
@@ -134,10 +123,21 @@ const MIN_HANDSHAKE_MS = 1000;
 /** docs/protocol.md "Qwen: ending a session": the grace after session.finish before we close. */
 const QWEN_FINISH_GRACE_MS = 2000;
 
+/**
+ * Keys already computed, by settings object: an utterance asks for its key several times (the
+ * engine's guess of the next settings, acquire, prewarm) with the same object, and resolved
+ * settings are never changed.
+ */
+const settingsKeys = new WeakMap<QwenSessionSettings, { model: string; key: string }>();
+
 /** Sessions with equal keys are interchangeable (a session takes one session.update). */
 export function qwenSettingsKey(model: string, settings: QwenSessionSettings): string {
+  const known = settingsKeys.get(settings);
+  if (known?.model === model) return known.key;
   const payload = sessionUpdatePayload(settings);
-  return `${model}\n${JSON.stringify(Object.keys(payload).sort().map((k) => [k, payload[k]]))}`;
+  const key = `${model}\n${JSON.stringify(Object.keys(payload).sort().map((k) => [k, payload[k]]))}`;
+  settingsKeys.set(settings, { model, key });
+  return key;
 }
 
 /**
@@ -166,21 +166,20 @@ export class ConnectionManager {
   private currentState: ConnectionState = 'idle';
   private lastError: DashScopeError | undefined;
   private closed = false;
-  private counts = { opened: 0, reused: 0, failed: 0, renewed: 0, armed: 0, armedUsed: 0, throttled: 0 };
-  private armed: ArmedTask | undefined;
-  private arming = false;
-  private readonly armedTaskMs: number;
+  private counts = { opened: 0, reused: 0, failed: 0, renewed: 0, throttled: 0 };
+  /** keepWarm's task started ahead of the text: CosyVoice's business, on sockets lent by this manager. */
+  private readonly primer: CosyVoicePrimer<CosyVoiceLease>;
   private readonly connectTimeoutMs: number;
   private readonly cosyvoiceIdleMs: number;
   private readonly maxIdleCosyVoice: number;
   private readonly maxIdleSessions: number;
 
   constructor(private readonly options: ManagerOptions) {
+    loadWebSocketSoon();
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.cosyvoiceIdleMs = options.cosyvoiceIdleMs ?? 45_000;
     this.maxIdleSessions = Math.max(1, options.maxIdleSessions ?? DEFAULT_MAX_IDLE_SESSIONS);
     this.maxIdleCosyVoice = Math.min(options.maxIdleCosyVoice ?? 2, this.maxIdleSessions);
-    this.armedTaskMs = options.armedTaskMs ?? 15_000;
     this.limits = { ...COSYVOICE_LIMITS, ...options.cosyvoiceLimits };
     this.qwenSpares = new QwenSpares(options.qwenIdleMs ?? 60_000, options.qwenFinishGraceMs ?? QWEN_FINISH_GRACE_MS);
     this.window = new UseWindow(options.keepWarmWindowMs ?? KEEP_WARM_WINDOW_MS, () => this.onWindowEnd());
@@ -194,6 +193,18 @@ export class ConnectionManager {
       this.counts.failed++;
       this.setState(err.isAuthFailure ? 'auth-failed' : 'retrying', err);
     });
+    // Only while the node is in use (UseWindow), never for an idle node.
+    this.primer = new CosyVoicePrimer(
+      {
+        mayArm: () => options.keepWarm && !this.closed && !this.gate.authFailed && this.users.size > 0 && this.window.active,
+        inUse: () => this.window.active,
+        lease: () => {
+          const idle = this.idleLease();
+          return idle ? Promise.resolve(idle) : this.openCosyVoice('background').then((c) => this.cosyvoiceLease(c));
+        },
+      },
+      options.armedTaskMs ?? 15_000,
+    );
   }
 
   get state(): ConnectionState {
@@ -217,7 +228,7 @@ export class ConnectionManager {
   stats(): ManagerStats {
     return {
       ...this.counts,
-      armedReady: this.armed?.task.started === true,
+      ...this.primer.stats(),
       inUse: this.options.keepWarm && this.window.active,
       open: this.sockets.size,
       idle: this.idleCosy.length + this.qwenSpares.size,
@@ -237,7 +248,7 @@ export class ConnectionManager {
   /** A user leaves; when the last one leaves because it was removed, idle sockets go too. */
   deregister(user: ManagerUser, removed = false): void {
     this.users.delete(user.id);
-    if (this.users.size === 0) this.disarm();
+    if (this.users.size === 0) this.primer.disarm();
     if (this.users.size === 0 && removed) this.closeIdle();
   }
 
@@ -283,70 +294,19 @@ export class ConnectionManager {
     );
   }
 
-  /**
-   * keepWarm: starts a task with these parameters now, so that the next utterance's first text
-   * goes straight to synthesis instead of waiting a round trip for task-started. A started task
-   * cannot wait for text longer than 23 s, and one that never got text cannot be finished
-   * cleanly, so it is abandoned with its socket and replaced every `armedTaskMs` — only while the
-   * node is in use (UseWindow), never for an idle node.
-   */
+  /** keepWarm: starts a task with these parameters ahead of the next utterance's text (cosyvoice-primer.ts). */
   armCosyVoice(params: CosyVoiceTaskParams): void {
-    if (!this.options.keepWarm || this.closed || this.arming || this.gate.authFailed || this.users.size === 0 || !this.window.active) return;
-    const key = JSON.stringify(params);
-    if (this.armed?.key === key && this.armed.task.acceptsText) return;
-    this.disarm();
-    this.arming = true;
-    const idle = this.idleLease();
-    (idle ? Promise.resolve(idle) : this.openCosyVoice('background').then((c) => this.cosyvoiceLease(c))).then(
-      (lease) => {
-        this.arming = false;
-        if (this.closed || this.armed || !this.window.active) {
-          lease.release();
-          return;
-        }
-        let armed: ArmedTask | undefined;
-        const task = lease.runTask(params, {
-          onAudio: () => undefined,
-          onFinished: () => this.disarm(),
-          onFailed: () => this.disarm(),
-          // The service's 23 s clock starts at task-started (a start held back by the rate limit does not count).
-          onStarted: () => {
-            if (!armed || this.armed !== armed) return;
-            armed.timer = setTimeout(() => {
-              this.disarm();
-              this.armCosyVoice(params);
-            }, this.armedTaskMs);
-            armed.timer.unref?.();
-          },
-        });
-        // The task's own idle finish (idleFinishMs from run-task, docs/protocol.md "CosyVoice:
-        // timeouts") can come before the replacement timer (armedTaskMs from task-started) when
-        // task-started was slow: a finishing task takes no text, so it is replaced at once.
-        task.onIdleFinish = () => {
-          if (this.armed !== armed) return;
-          this.disarm();
-          this.armCosyVoice(params);
-        };
-        this.counts.armed++;
-        armed = { key, lease, task, timer: undefined };
-        this.armed = armed;
-      },
-      () => {
-        this.arming = false; // the state, counters and backoff already say why
-      },
-    );
+    this.primer.arm(params);
   }
 
   /** The task started ahead for exactly these parameters, if there is one: it is the caller's now. */
-  takeArmedCosyVoice(params: CosyVoiceTaskParams): { lease: CosyVoiceLease; task: CosyVoiceTask } | undefined {
-    const armed = this.armed;
-    if (!armed || armed.key !== JSON.stringify(params) || !armed.task.acceptsText) return undefined;
-    clearTimeout(armed.timer);
-    this.armed = undefined;
-    this.counts.armedUsed++;
+  takeArmedCosyVoice(params: CosyVoiceTaskParams): ArmedTask<CosyVoiceLease> | undefined {
+    const armed = this.primer.take(params);
+    if (!armed) return undefined;
+    // From here on its lease carries an utterance, whose end starts the window of use again.
     this.window.touch();
     this.utteranceLeases.add(armed.lease);
-    return { lease: armed.lease, task: armed.task };
+    return armed;
   }
 
   /** An idle socket, leased, if there is one (no await: the warm path stays synchronous). */
@@ -364,21 +324,12 @@ export class ConnectionManager {
 
   /** The window of use ended: no task waits ahead any more, and one idle socket is enough. */
   private onWindowEnd(): void {
-    this.disarm();
+    this.primer.disarm();
     while (this.idleCosy.length > 1) {
       const extra = this.idleCosy.shift() as CosyVoiceConnection;
       this.clearIdleTimer(extra);
       extra.close();
     }
-  }
-
-  private disarm(): void {
-    const armed = this.armed;
-    if (!armed) return;
-    this.armed = undefined;
-    clearTimeout(armed.timer);
-    armed.task.cancel();
-    armed.lease.release();
   }
 
   private takeIdleCosyVoice(): CosyVoiceConnection | undefined {
@@ -727,7 +678,7 @@ export class ConnectionManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.setState('closed');
-    this.disarm();
+    this.primer.close();
     this.closed = true;
     this.gate.close();
     this.window.close();

@@ -4,7 +4,7 @@ import { newTaskId } from './ids';
 import { parseJsonFrame } from './socket';
 import { billedLength, isBlank, splitByBilledLength } from './text';
 
-export type AudioFormat = 'pcm' | 'wav' | 'mp3' | 'opus';
+import type { AudioFormat } from '../audio/audio-message';
 
 /** The run-task parameters this package sets; names follow the service's wire names in camelCase. */
 export interface CosyVoiceTaskParams {

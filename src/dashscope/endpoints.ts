@@ -20,6 +20,11 @@ const PUBLIC_HOSTS: Record<Exclude<Region, 'custom'>, string> = {
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\]|::1)$/i;
 
+/** A host name of this machine (a URL's `hostname`: IPv6 in brackets, or bare), where plain http may go. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname);
+}
+
 export interface EndpointSettings {
   region: Region;
   /** Base URL, used only when region is `custom`. */
@@ -63,7 +68,7 @@ export function resolveEndpoints(settings: EndpointSettings): Endpoints {
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
   const plain = url.protocol === 'http:' || url.protocol === 'ws:';
   if (!secure && !plain) throw new EndpointError(`base URL must start with https:// or http:// (got ${url.protocol})`);
-  if (plain && !LOOPBACK.test(url.hostname) && !settings.allowInsecure) {
+  if (plain && !isLoopbackHost(url.hostname) && !settings.allowInsecure) {
     throw new EndpointError(
       `refusing to send the API key in clear text to ${url.hostname}: use https://, or a loopback address for a local simulator`,
     );

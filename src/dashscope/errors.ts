@@ -188,14 +188,11 @@ export function classifyClose(closeCode: number, reason = ''): ErrorClass {
   return classOf(CLOSE_CODES[closeCode] ?? 'transport');
 }
 
-/**
- * Auth failure by shape, not by class: each node file is its own bundle, so an error made by the
- * connection manager (in tts-config.js) is not an instance of another bundle's DashScopeError.
- */
+/** A key the service refused: a 401/403, or a code it uses for one. */
 export function isAuthFailure(err: unknown): boolean {
-  const e = err as Partial<DashScopeError> | undefined;
-  if (e?.status === 401 || e?.status === 403) return true;
-  return typeof e?.code === 'string' && classifyError(e.code, e.status).auth;
+  if (!(err instanceof DashScopeError)) return false;
+  if (err.status === 401 || err.status === 403) return true;
+  return classifyError(err.code, err.status).auth;
 }
 
 export function isThrottling(err: DashScopeError): boolean {

@@ -1,6 +1,6 @@
 import type WebSocket from 'ws';
 import type { Credentials } from './auth';
-import type { AudioFormat } from './cosyvoice';
+import type { AudioFormat } from '../audio/audio-message';
 import { closedError, DashScopeError, serviceError, timeoutError } from './errors';
 import { newEventId } from './ids';
 import { openSocket, parseJsonFrame } from './socket';

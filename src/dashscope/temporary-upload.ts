@@ -5,6 +5,7 @@
  * must then carry `X-DashScope-OssResourceResolve: enable`. Files live 48 hours and serve only
  * that model.
  */
+import { isLoopbackHost } from './endpoints';
 import { DashScopeError, networkError, timeoutError } from './errors';
 import { deadline, requestJson, stoppedError, type CallOptions, type HttpAccess } from './http-json';
 
@@ -77,8 +78,6 @@ export async function requestUploadPolicy(access: HttpAccess, model: string, opt
   };
 }
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/i;
-
 /**
  * The upload host comes from the service. A voice sample is personal data, so it goes over
  * plain http only to this machine or when the service itself was reached over plain http.
@@ -91,7 +90,7 @@ function checkUploadHost(host: string, httpBase: string): URL {
     throw badPolicy('upload_host');
   }
   if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && (LOOPBACK.test(url.hostname) || httpBase.startsWith('http:'))) return url;
+  if (url.protocol === 'http:' && (isLoopbackHost(url.hostname) || httpBase.startsWith('http:'))) return url;
   throw new DashScopeError({
     code: 'BadResponse',
     message: `upload policy: refusing to send the sample to ${url.protocol}//${url.host} (not https)`,

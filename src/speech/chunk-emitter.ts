@@ -1,35 +1,9 @@
+import type { AudioDescriptor } from '../audio/audio-message';
 import { hasSegmentHeaders, SegmentHeaderStripper } from '../audio/container-header';
-import type { AudioFormat } from '../dashscope/cosyvoice';
-import type { Message, Utterance } from './utterance';
+import type { Utterance, UtteranceSummary } from './utterance';
 
-/** msg.audio: what a player needs to open a device. */
-export interface AudioDescriptor {
-  format: AudioFormat;
-  sampleRate: number;
-  channels: 1;
-  bitDepth?: 16;
-  /** Spoken by the local fallback voice, not the service. */
-  fallback?: true;
-}
-
-/** What an emitter needs of an utterance: whose properties travel, and where the output goes. */
-export type EmitterTarget = Pick<Utterance<unknown>, 'id' | 'base' | 'output'>;
-
-export function describeAudio(format: AudioFormat, sampleRate: number): AudioDescriptor {
-  return format === 'pcm' || format === 'wav' ? { format, sampleRate, channels: 1, bitDepth: 16 } : { format, sampleRate, channels: 1 };
-}
-
-/** What every finished utterance reports on output 2, whichever service spoke it. */
-export interface UtteranceSummary {
-  text: string;
-  model: string;
-  voice: string;
-  format: string;
-  sampleRate: number;
-  bytes: number;
-  durationMs?: number;
-  timeToFirstAudioMs?: number;
-}
+/** What an emitter needs of an utterance: whom to tell. */
+export type EmitterTarget = Pick<Utterance<unknown>, 'events'>;
 
 const WAV_HEADER_BYTES = 44;
 
@@ -41,17 +15,15 @@ export function durationMs(audio: AudioDescriptor, bytes: number): number | unde
 }
 
 /**
- * Turns audio frames into output messages the moment they arrive. Each chunk is the frame's own
- * Buffer (never copied); the input message's properties travel with it; msg.parts lets a core
- * join node rebuild the utterance. The end is only known after the last frame, so the end marker
- * is a final zero-length chunk carrying parts.count.
+ * Passes an engine's audio frames on as utterance events the moment they arrive (each chunk the
+ * frame's own Buffer, never copied) and counts what went out: the figures of the summary.
  *
  * An utterance may be answered in several segments (CosyVoice tasks, Qwen responses), each with
  * its own container header: the engine says where one begins, and the header of every segment
  * after the first is dropped, so the stream carries one header at its start.
  */
 export class ChunkEmitter {
-  private index = 0;
+  private count = 0;
   private stripper: SegmentHeaderStripper | undefined;
   bytes = 0;
   firstAudioAt: number | undefined;
@@ -62,7 +34,7 @@ export class ChunkEmitter {
   ) {}
 
   get chunks(): number {
-    return this.index;
+    return this.count;
   }
 
   /**
@@ -86,29 +58,35 @@ export class ChunkEmitter {
   }
 
   private emit(payload: Buffer): void {
-    if (this.firstAudioAt === undefined) this.firstAudioAt = performance.now();
+    if (this.firstAudioAt === undefined) this.start();
     this.bytes += payload.length;
-    const msg: Message = { ...this.utterance.base, payload, audio: this.audio, parts: { id: this.utterance.id, index: this.index++, type: 'buffer' } };
-    this.utterance.output.audio(msg);
+    this.count++;
+    this.utterance.events.audio(payload);
   }
 
-  /** The utterance was spoken: end marker, summary on output 2, input messages done. */
-  finish(summary: object): void {
-    this.end();
-    this.utterance.output.event({ ...this.utterance.base, payload: summary });
-    this.utterance.output.complete();
+  private start(): void {
+    this.firstAudioAt = performance.now();
+    this.utterance.events.started(this.audio);
   }
 
-  /** The utterance failed: a sequence already begun is closed (marked partial), then the error. */
+  /** The utterance was spoken. */
+  finish(summary: UtteranceSummary): void {
+    this.flushHeld();
+    // Spoken whole but silent (a local voice given only punctuation): it still starts and ends.
+    if (this.firstAudioAt === undefined) this.start();
+    this.utterance.events.done(summary);
+  }
+
+  /** The utterance failed. */
   fail(err: Error): void {
-    if (this.index > 0) this.end({ partial: true });
-    this.utterance.output.complete(err);
+    this.flushHeld();
+    this.utterance.events.failed(err);
   }
 
   /** Stopped on purpose (msg.stop): not an error. */
   interrupt(): void {
-    if (this.index > 0) this.end({ interrupted: true });
-    this.utterance.output.complete();
+    this.flushHeld();
+    this.utterance.events.stopped();
   }
 
   /** Bytes held back to recognise a header in a segment that ended first: they were audio. */
@@ -116,13 +94,5 @@ export class ChunkEmitter {
     const held = this.stripper?.flush();
     this.stripper = undefined;
     if (held && held.length > 0) this.emit(held);
-  }
-
-  /** Closes the sequence with a zero-length chunk carrying parts.count, so join nodes complete it. */
-  private end(extra?: Message): void {
-    this.flushHeld();
-    const parts = { id: this.utterance.id, index: this.index, type: 'buffer', count: this.index + 1 };
-    this.index++;
-    this.utterance.output.audio({ ...this.utterance.base, ...extra, payload: Buffer.alloc(0), audio: this.audio, parts });
   }
 }

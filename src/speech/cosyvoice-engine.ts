@@ -3,7 +3,9 @@ import { COSYVOICE_LIMITS, type CosyVoiceTask, type CosyVoiceTaskParams, type Se
 import { backoffDelay } from '../connection/backoff';
 import { DashScopeError, isThrottling } from '../dashscope/errors';
 import { billedLength, isBlank, splitByBilledLength } from '../dashscope/text';
-import { ChunkEmitter, describeAudio, durationMs, type UtteranceSummary } from './chunk-emitter';
+import { describeAudio } from '../audio/audio-message';
+import { ChunkEmitter, durationMs } from './chunk-emitter';
+import type { UtteranceSummary } from './utterance';
 import type { ActiveSpeech, SpeechEngine } from './speech-queue';
 import type { TextListener, Utterance } from './utterance';
 

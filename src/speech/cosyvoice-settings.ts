@@ -1,6 +1,6 @@
-import { modelInfo, modelsOf, systemVoicesFor, COSYVOICE_VOICES } from '../dashscope/catalog';
-import catalog from '../dashscope/catalog.json';
-import type { AudioFormat, CosyVoiceTaskParams } from '../dashscope/cosyvoice';
+import { cosyVoiceVoices, modelInfo, modelsOf, rawCatalog, systemVoicesFor } from '../dashscope/catalog';
+import type { AudioFormat } from '../audio/audio-message';
+import type { CosyVoiceTaskParams } from '../dashscope/cosyvoice';
 import { billedLength } from '../dashscope/text';
 import { InputError } from './input-error';
 import { blank, numberIn, numberSetting, textField } from './setting-values';
@@ -33,14 +33,15 @@ export interface CosyVoiceOverrides {
 
 type Range = readonly [min: number, max: number];
 
+interface Limits {
+  instruction_max_chars: number;
+  param_ranges: { volume: Range; rate: Range; pitch: Range; bit_rate_kbps: Range; seed: Range };
+}
+
 /** The service's parameter ranges and limits, as the catalog states them (docs/protocol.md "CosyVoice: limits"). */
-const LIMITS = (catalog as unknown as {
-  cosyvoice_limits: {
-    instruction_max_chars: number;
-    param_ranges: { volume: Range; rate: Range; pitch: Range; bit_rate_kbps: Range; seed: Range };
-  };
-}).cosyvoice_limits;
-const RANGES = LIMITS.param_ranges;
+function limits(): Limits {
+  return (rawCatalog() as unknown as { cosyvoice_limits: Limits }).cosyvoice_limits;
+}
 
 /** The target model encoded in a custom voice id (`{target_model}-{prefix}-{hex}`), if it has one. */
 function customVoiceModel(voice: string): string | undefined {
@@ -56,7 +57,7 @@ function checkVoice(model: string, voice: string): void {
     throw new InputError('VoiceModelMismatch', `voice "${voice}" was created for ${target} and cannot speak with ${model}`);
   }
   if (target) return;
-  const system = COSYVOICE_VOICES.find((v) => v.voice === voice);
+  const system = cosyVoiceVoices().find((v) => v.voice === voice);
   if (system && !system.models.includes(model)) {
     throw new InputError('VoiceModelMismatch', `voice "${voice}" belongs to ${system.models.join(', ')}, not ${model}`);
   }
@@ -74,7 +75,7 @@ export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: Cos
   const voiceOverride = typeof overrides.voice === 'string' ? overrides.voice.trim() : undefined;
   if (overrides.voice !== undefined && typeof overrides.voice !== 'string') throw new InputError('InvalidOverride', 'msg.voice must be a string');
   const voice = textField('voice', props.voice).trim() || voiceOverride || systemVoicesFor(info.id)[0]?.voice;
-  if (!voice) throw new InputError('InvalidSetting', `${info.id} has no system voices: set a cloned or designed voice id`);
+  if (!voice) throw new InputError('VoiceRequired', `${info.id} has no system voices: set a cloned or designed voice id (the node's Voice, or msg.voice)`);
   checkVoice(info.id, voice);
 
   // Formats and rates per model come from the catalog (e.g. no opus on cosyvoice-v1).
@@ -89,6 +90,7 @@ export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: Cos
   }
 
   const params: CosyVoiceTaskParams = { model: info.id, voice, format, sampleRate };
+  const { param_ranges: RANGES, instruction_max_chars: instructionMaxChars } = limits();
   params.volume = numberSetting('volume', 'volume', props.volume, overrides.volume, ...RANGES.volume, true);
   params.rate = numberSetting('rate', 'rate', props.rate, overrides.rate, ...RANGES.rate, false);
   params.pitch = numberSetting('pitch', 'pitch', props.pitch, overrides.pitch, ...RANGES.pitch, false);
@@ -105,8 +107,8 @@ export function resolveCosyVoiceParams(props: CosyVoiceNodeProps, overrides: Cos
   const instruction = (textField('instruction', props.instruction).trim() || (overrides.instruction as string | undefined)?.trim()) ?? '';
   if (instruction) {
     if (!info.instructions) throw new InputError('InvalidSetting', `${info.id} does not take an instruction`);
-    if (billedLength(instruction) > LIMITS.instruction_max_chars) {
-      throw new InputError('InvalidSetting', `instruction is longer than ${LIMITS.instruction_max_chars} characters (a CJK character counts 2)`);
+    if (billedLength(instruction) > instructionMaxChars) {
+      throw new InputError('InvalidSetting', `instruction is longer than ${instructionMaxChars} characters (a CJK character counts 2)`);
     }
     params.instruction = instruction;
   }

@@ -3,7 +3,9 @@ import { backoffDelay } from '../connection/backoff';
 import { DashScopeError, isThrottling, timeoutError } from '../dashscope/errors';
 import { responseStatusError, type ResponseResult } from '../dashscope/qwen-realtime';
 import { isBlank } from '../dashscope/text';
-import { ChunkEmitter, describeAudio, durationMs, type UtteranceSummary } from './chunk-emitter';
+import { describeAudio } from '../audio/audio-message';
+import { ChunkEmitter, durationMs } from './chunk-emitter';
+import type { UtteranceSummary } from './utterance';
 import { noAudioError } from './cosyvoice-engine';
 import type { QwenUtteranceSettings } from './qwen-settings';
 import type { ActiveSpeech, SpeechEngine } from './speech-queue';
@@ -136,13 +138,13 @@ class QwenSpeech implements ActiveSpeech, TextListener {
       );
       return;
     }
-    // This utterance has its session (a parked spare, one still opening, or a new one): the next
-    // utterance's is opened now, while this one speaks.
-    if (this.opensSpare) this.manager.prewarmQwen(this.utterance.settings.model, this.utterance.settings.session);
     this.lease = lease;
     this.sessionId = lease.session.sessionId;
     this.listen(lease);
     this.utterance.attach(this);
+    // This utterance has its session (a parked spare, one still opening, or a new one): the next
+    // utterance's is opened now, while this one speaks; after the text has gone out, not before it.
+    if (this.opensSpare) this.manager.prewarmQwen(this.utterance.settings.model, this.utterance.settings.session);
   }
 
   onText(text: string): void {

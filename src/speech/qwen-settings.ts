@@ -1,5 +1,5 @@
-import { modelInfo, QWEN_VOICES } from '../dashscope/catalog';
-import type { AudioFormat } from '../dashscope/cosyvoice';
+import { modelInfo, qwenVoices } from '../dashscope/catalog';
+import type { AudioFormat } from '../audio/audio-message';
 import type { QwenMode, QwenSessionSettings } from '../dashscope/qwen-realtime';
 import { InputError } from './input-error';
 import { numberIn, numberSetting, textField } from './setting-values';
@@ -51,8 +51,8 @@ export function resolveQwenSettings(props: QwenNodeProps, overrides: QwenOverrid
   if (!info || info.family !== 'qwen-tts-realtime') throw new InputError('InvalidSetting', `unknown Qwen realtime model "${String(props.model)}"`);
 
   const voice = text('voice', props.voice, overrides.voice) || (info.systemVoices ? 'Cherry' : '');
-  if (!voice) throw new InputError('InvalidSetting', `${info.id} speaks only custom voices: set the voice id created for it`);
-  const system = QWEN_VOICES.find((v) => v.voice === voice);
+  if (!voice) throw new InputError('VoiceRequired', `${info.id} speaks only custom voices: set the voice id created for it (the node's Voice, or msg.voice)`);
+  const system = qwenVoices().find((v) => v.voice === voice);
   if (!info.systemVoices && system) {
     throw new InputError('VoiceModelMismatch', `${info.id} does not take system voices such as "${voice}": use a voice created for it`);
   }

@@ -15,7 +15,7 @@ export type QueueState = 'idle' | 'speaking' | 'stopped';
 
 /**
  * Utterances are spoken strictly in arrival order, one at a time. stop() cuts the current one and
- * drops the rest; each dropped utterance still completes (its messages are done) so nothing hangs.
+ * drops the rest; each dropped utterance still ends (stopped: its messages are done) so nothing hangs.
  */
 export class SpeechQueue<Settings> {
   private readonly waiting: Utterance<Settings>[] = [];
@@ -37,7 +37,7 @@ export class SpeechQueue<Settings> {
 
   submit(utterance: Utterance<Settings>): void {
     if (this.closed) {
-      utterance.output.complete();
+      utterance.events.stopped();
       return;
     }
     this.waiting.push(utterance);
@@ -46,18 +46,18 @@ export class SpeechQueue<Settings> {
 
   /**
    * Ends this one utterance at once, wherever it is: the one speaking is cut (the queue moves on),
-   * a waiting one leaves the queue. Either way its output completes once; nothing else is touched.
+   * a waiting one leaves the queue. Either way it ends once (stopped); nothing else is touched.
    */
   cancel(utterance: Utterance<Settings>): void {
     if (this.current?.utterance === utterance) {
-      // The engine completes the output and calls back, which moves the queue on.
+      // The engine ends the utterance and calls back, which moves the queue on.
       this.current.speech?.cancel();
       return;
     }
     const i = this.waiting.indexOf(utterance);
     if (i < 0) return;
     this.waiting.splice(i, 1);
-    utterance.output.complete();
+    utterance.events.stopped();
   }
 
   /** Ends the current utterance at once and drops everything queued. */
@@ -66,7 +66,7 @@ export class SpeechQueue<Settings> {
     const current = this.current;
     this.current = undefined;
     current?.speech?.cancel();
-    for (const u of dropped) u.output.complete();
+    for (const u of dropped) u.events.stopped();
     this.onState('stopped');
   }
 
@@ -81,7 +81,6 @@ export class SpeechQueue<Settings> {
       this.onState('idle');
       return;
     }
-    this.onState('speaking', utterance);
     const slot: Slot<Settings> = { utterance, speech: undefined, over: false };
     this.current = slot;
     slot.speech = this.engine.speak(utterance, () => {
@@ -91,6 +90,10 @@ export class SpeechQueue<Settings> {
       this.current = undefined;
       this.next();
     });
+    // After the engine has started (a started task takes its text right away): a status costs
+    // Node-RED a round through its status handlers and the editor's comms, which the text need
+    // not wait for. Not for an utterance that was over at once.
+    if (this.current === slot) this.onState('speaking', utterance);
   }
 }
 

@@ -1,17 +1,38 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { AudioDescriptor } from '../audio/audio-message';
 
-/** A Node-RED message as the speech layer sees it: any properties, passed along untouched. */
-export type Message = Record<string, unknown>;
+/**
+ * What every finished utterance reports, whichever service (or the cache, or the local voice) spoke
+ * it; each engine's summary adds its own figures (characters billed, request ids, timestamps…).
+ */
+export interface UtteranceSummary {
+  text: string;
+  model: string;
+  voice: string;
+  format: string;
+  sampleRate: number;
+  bytes: number;
+  durationMs?: number;
+  timeToFirstAudioMs?: number;
+}
 
-/** Where an utterance's output goes: the node adapter maps these onto send()/done(). */
-export interface UtteranceOutput {
-  /** Output 1: one audio chunk message. */
-  audio(msg: Message): void;
-  /** Output 2: the summary of a finished utterance. */
-  event(msg: Message): void;
-  /** The utterance is over: every input message that fed it is done (with the error, if any). */
-  complete(err?: Error): void;
+/**
+ * What happens to an utterance, in order: `started` once before its first chunk, `audio` for each
+ * chunk, then exactly one of `done`, `failed` or `stopped`. The node adapter turns these into
+ * messages; the phrase cache and the fallback voice sit between an engine and the adapter and
+ * both hear and tell the same events.
+ */
+export interface UtteranceEvents {
+  /** Its audio begins, in this format. An utterance that fails before any audio never starts. */
+  started(audio: AudioDescriptor): void;
+  /** One chunk of audio: the frame's own Buffer, never copied. */
+  audio(chunk: Buffer): void;
+  /** Spoken whole. */
+  done(summary: UtteranceSummary): void;
+  /** Not spoken whole: the service (or anything on the way) failed it. */
+  failed(err: Error): void;
+  /** Stopped on purpose (msg.stop, a dropped queue, a redeploy): not an error. */
+  stopped(): void;
 }
 
 export interface TextListener {
@@ -19,12 +40,8 @@ export interface TextListener {
   onEnd(): void;
 }
 
-/**
- * One thing to say: its text (all at once, or streamed in pieces), the settings to say it with,
- * and the input message whose properties travel with every output message.
- */
+/** One thing to say: its text (all at once, or streamed in pieces) and the settings to say it with. */
 export class Utterance<Settings> {
-  readonly id = randomBytes(8).toString('hex');
   readonly receivedAt = performance.now();
   private readonly pieces: string[] = [];
   private closed = false;
@@ -32,9 +49,8 @@ export class Utterance<Settings> {
 
   constructor(
     readonly settings: Settings,
-    readonly base: Message,
-    /** Not readonly: the phrase cache and the fallback voice wrap it to see what the engine says. */
-    public output: UtteranceOutput,
+    /** Not readonly: the phrase cache and the fallback voice wrap it to hear what the engine says. */
+    public events: UtteranceEvents,
   ) {}
 
   get ended(): boolean {

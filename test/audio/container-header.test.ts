@@ -3,8 +3,13 @@
 import assert from 'node:assert/strict';
 import { SegmentHeaderStripper } from '../../src/audio/container-header';
 import { wavHeader } from '../../src/audio/resample';
-import { ChunkEmitter, describeAudio } from '../../src/speech/chunk-emitter';
-import type { Message } from '../../src/speech/utterance';
+import { describeAudio } from '../../src/audio/audio-message';
+import type { Message } from '../../src/nodes/shared/message-base';
+import { ChunkEmitter } from '../../src/speech/chunk-emitter';
+import type { UtteranceSummary } from '../../src/speech/utterance';
+import { RecordingOutput } from '../support/recording-output';
+
+const SUMMARY: UtteranceSummary = { text: 'x', model: 'm', voice: 'v', format: 'wav', sampleRate: 24000, bytes: 0 };
 
 const samples = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251));
 
@@ -65,9 +70,9 @@ describe('container headers between segments', () => {
 
   describe('ChunkEmitter', () => {
     function emitter(format: 'pcm' | 'wav' | 'mp3'): { e: ChunkEmitter; audio: Message[] } {
-      const audio: Message[] = [];
-      const e = new ChunkEmitter({ id: 'u1', base: { topic: 't' }, output: { audio: (m) => audio.push(m), event: () => undefined, complete: () => undefined } }, describeAudio(format, 24000));
-      return { e, audio };
+      const out = new RecordingOutput({ topic: 't' });
+      const e = new ChunkEmitter({ events: out }, describeAudio(format, 24000));
+      return { e, audio: out.audioMessages };
     }
     const joined = (audio: Message[]): Buffer => Buffer.concat(audio.map((m) => m.payload as Buffer));
 
@@ -80,7 +85,7 @@ describe('container headers between segments', () => {
         e.chunk(bytes.subarray(0, 30));
         e.chunk(bytes.subarray(30));
       }
-      e.finish({});
+      e.finish(SUMMARY);
       assert.ok(joined(audio).equals(Buffer.concat([wavHeader(24000, 300), ...parts])));
       assert.deepEqual(audio.map((m) => (m.parts as { index: number }).index), audio.map((_, i) => i));
       assert.equal((audio[audio.length - 1]?.parts as { count?: number }).count, audio.length);

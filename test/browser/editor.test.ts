@@ -8,12 +8,14 @@
  * else into .tmp/screenshots/ (so a test run leaves the repository as it was).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { DashScopeSimulator, expectedAudio } from '../simulator';
-import { NodeRedProcess, ROOT, until } from '../e2e/node-red-process';
-import { chromiumPath, requireSystem } from '../support/system-deps';
+import vm from 'node:vm';
+import type { Browser, Page } from 'playwright-core';
+import { expectedAudio, type DashScopeSimulator } from '../simulator';
+import { ROOT, until, type NodeRedProcess } from '../e2e/node-red-process';
+import { requireSystem } from '../support/system-deps';
+import { deploy, editorSession, js, openEditor as openEditorPage } from './editor-session';
 
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : join(ROOT, '.tmp', 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
@@ -22,10 +24,35 @@ const PALETTE_TYPES = ['cosyvoice-stream', 'qwen-realtime', 'voice-clone', 'voic
 const EXAMPLES = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.json'));
 const CONFIG_ID = 'browser-sim-config';
 
-/** Runs `code` in the page. The editor's globals (RED, $) are not typed here, hence source text. */
-function js<T>(page: Page, code: string): Promise<T> {
-  return page.evaluate(code) as Promise<T>;
+/** A text the editor shows as its key: a catalog entry is missing. */
+const RAW_KEY = /\b(?:tts-config|cosyvoice-stream|qwen-realtime|voice-clone|voice-design|pcm-speaker)\.[A-Za-z]/;
+
+interface Catalog {
+  models: { id: string; family: string; formats: string[]; sampleRates: number[]; languageTypes: string[] }[];
+  voices: Record<'cosyvoice' | 'qwen', { id: string; models: string[] }[]>;
+  families: Record<'cosyvoice' | 'qwen', { clone: { targets: string[] }; design: { targets: string[]; languages: string[]; formats: string[]; sampleRates: number[] } }>;
 }
+
+/** Every value of `key` over the entries, each once, in order. */
+function union<T>(entries: Record<string, unknown>[], key: string): T[] {
+  return [...new Set(entries.flatMap((e) => e[key] as T[]))];
+}
+
+/** What an open dialog offers and says: the options of each select and datalist, and every text a user can see. */
+interface DialogView {
+  options: Record<string, string[]>;
+  texts: string[];
+}
+const DIALOG_VIEW = `(() => {
+  const form = $('#dialog-form, #node-config-dialog-edit-form').last();
+  const options = {};
+  form.find('select, datalist').each(function () { options[this.id] = $(this).find('option').map(function () { return this.value; }).get(); });
+  const texts = [];
+  form.find('label, span, option, .form-tips').each(function () { if ($(this).is(':visible') || this.tagName === 'OPTION') texts.push($(this).text().trim()); });
+  form.find('[placeholder], [title]').each(function () { texts.push($(this).attr('placeholder') || '', $(this).attr('title') || ''); });
+  form.find('option').each(function () { if (!$(this).text().trim()) texts.push('(an option without text: ' + this.value + ')'); });
+  return { options, texts };
+})()`;
 
 /** For each node type: a field, a value the dialog must flag, and a valid one. */
 const FIELDS: Record<string, { field: string; bad: string; good: string }> = {
@@ -36,23 +63,50 @@ const FIELDS: Record<string, { field: string; bad: string; good: string }> = {
   'pcm-speaker': { field: 'prebufferMs', bad: '99999', good: '300' },
 };
 
+/**
+ * Per node type, in order: fields to set, then which fields the dialog must flag (true) or accept,
+ * which options it must have disabled, and why.
+ */
+const CATALOG_CHECKS: Record<string, { set: Record<string, string>; flags: Record<string, boolean>; disabled?: Record<string, string>; why: string }[]> = {
+  'cosyvoice-stream': [
+    { set: { format: 'opus' }, flags: { format: false, voice: false }, why: 'cosyvoice-v3-flash takes opus and longanyang' },
+    { set: { model: 'cosyvoice-v1' }, flags: { format: true, voice: true }, disabled: { format: 'opus' }, why: 'cosyvoice-v1 has no opus, and longanyang is not one of its voices' },
+    { set: { model: 'cosyvoice-v3-flash' }, flags: { format: false, voice: false }, why: 'back on cosyvoice-v3-flash' },
+  ],
+  'qwen-realtime': [
+    { set: { sampleRate: '8000' }, flags: { sampleRate: false }, why: 'qwen3-tts-flash-realtime takes 8 kHz' },
+    { set: { model: 'qwen-tts-realtime' }, flags: { sampleRate: true }, disabled: { sampleRate: '8000', format: 'mp3' }, why: 'qwen-tts-realtime takes pcm at 24 kHz only' },
+    { set: { model: 'qwen3-tts-vd-realtime-2026-01-15' }, flags: { voice: true }, why: 'a model of designed voices takes no system voice' },
+  ],
+  'voice-clone': [
+    { set: { languageHints: 'th' }, flags: { languageHints: false }, why: 'cosyvoice-v3-flash clones from Thai' },
+    { set: { targetModel: 'cosyvoice-v3-plus' }, flags: { languageHints: true }, why: 'cosyvoice-v3-plus does not' },
+    { set: { family: 'qwen' }, flags: { languageHints: true }, why: 'nor does Qwen cloning' },
+    { set: { languageHints: 'de' }, flags: { languageHints: false }, why: 'Qwen clones from German' },
+  ],
+};
+
 describe('the editor in a browser', function () {
   requireSystem('chromium');
   this.timeout(60_000);
+  const session = editorSession((simulator) => {
+    const env = { ...process.env };
+    delete env.DASHSCOPE_API_KEY;
+    // A deployed service node pointing at the simulator: the preview and voice list need one.
+    const flows = [
+      { id: 'browser-tab', type: 'tab', label: 'Browser test' },
+      { id: CONFIG_ID, type: 'tts-config', name: 'simulator', region: 'custom', endpoint: simulator.baseUrl, workspace: '', keepWarm: false, credentials: { apiKey: 'sk-browser' } },
+    ];
+    return { env, flows };
+  });
   let sim: DashScopeSimulator;
   let red: NodeRedProcess;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  const pageErrors = session.pageErrors;
+  before(() => ({ sim, red, browser, page } = session));
 
-  async function openEditor(locale: string): Promise<Page> {
-    const context = await browser.newContext({ locale, viewport: { width: 1400, height: 900 } });
-    const p = await context.newPage();
-    p.on('pageerror', (err) => pageErrors.push(`${locale}: ${err.message}`));
-    await p.goto(`http://127.0.0.1:${red.port}/`);
-    await p.waitForSelector('.red-ui-palette-node[data-palette-type="cosyvoice-stream"]', { state: 'visible', timeout: 30_000 });
-    return p;
-  }
+  const openEditor = (locale: string): Promise<Page> => openEditorPage(browser, red, locale, pageErrors);
 
   /** Drags a palette node onto the workspace, as a user does, and returns the new node's id. */
   async function drop(p: Page, type: string, x: number, y: number): Promise<string> {
@@ -81,47 +135,7 @@ describe('the editor in a browser', function () {
     await p.waitForSelector('#node-dialog-ok', { state: 'visible' });
   }
 
-  /** Presses Deploy and waits for the runtime to take the new flows (a new revision, nothing left to deploy). */
-  async function deploy(p: Page): Promise<void> {
-    const before = await js<string>(p, 'RED.nodes.version()');
-    await p.locator('#red-ui-header-button-deploy').click();
-    await until('the deploy', 10_000, async () => {
-      // A confirmation (invalid or unused nodes) would mean the flow did not deploy cleanly.
-      if (await p.locator('#red-ui-header-button-deploy-confirm, .red-ui-deploy-dialog-confirm-list').count()) throw new Error('Deploy asked for confirmation');
-      return (await js<string>(p, 'RED.nodes.version()')) !== before && (await p.locator('#red-ui-header-button-deploy.disabled').count()) > 0;
-    });
-    assert.equal(await p.locator('.red-ui-notification-error').count(), 0, 'no error notification');
-  }
 
-  before(async () => {
-    sim = await DashScopeSimulator.start({ acceptAnyKey: true });
-    const env = { ...process.env };
-    delete env.DASHSCOPE_API_KEY;
-    // Node-RED and the browser start side by side: neither needs the other until the page opens.
-    const launching = chromium.launch({
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-    }).then((b) => (browser = b)); // kept at once, so that after() closes it even when Node-RED failed to start
-    launching.catch(() => undefined); // awaited below; a failure is reported there
-    red = await NodeRedProcess.start(env);
-    // A deployed service node pointing at the simulator: the preview and voice list need one.
-    await red.deploy([
-      { id: 'browser-tab', type: 'tab', label: 'Browser test' },
-      { id: CONFIG_ID, type: 'tts-config', name: 'simulator', region: 'custom', endpoint: sim.baseUrl, workspace: '', keepWarm: false, credentials: { apiKey: 'sk-browser' } },
-    ]);
-    await launching;
-    page = await openEditor('en-US');
-  });
-  afterEach(async function () {
-    // What the page showed when a test failed, for whoever has to find out why.
-    if (this.currentTest?.state === 'failed' && page) await page.screenshot({ path: join(ROOT, '.tmp', `browser-failure-${Date.now()}.png`) }).catch(() => undefined);
-  });
-  after(async () => {
-    await browser?.close();
-    await red?.stop();
-    await sim?.close();
-  });
 
   it('shows every node type of the package in its own palette category', async () => {
     const category = await js<Record<string, string>>(
@@ -198,15 +212,15 @@ describe('the editor in a browser', function () {
       'the two models have different voices, so the list really changed',
     );
     await page.selectOption('#node-input-model', 'cosyvoice-v3-flash');
-    assert.match(await page.locator('#cosyvoice-stream-model-note').innerText(), /pcm.*24000/);
+    assert.match(await page.locator('#dashscope-tts-model-note').innerText(), /pcm.*24000/);
 
     // The account's custom voices join the list; a custom id is still accepted as typed.
-    await page.locator('#cosyvoice-stream-list-voices').click();
+    await page.locator('#dashscope-tts-list-voices').click();
     await until('the custom voice listed', 5000, async () => (await offered()).includes(mine.id));
 
     await page.locator('#node-input-voice').fill('longanyang');
-    await page.locator('#cosyvoice-stream-preview').click();
-    const audio = page.locator('#cosyvoice-stream-preview-audio');
+    await page.locator('#dashscope-tts-preview').click();
+    const audio = page.locator('#dashscope-tts-preview-audio');
     await until('the preview playing', 10_000, () => audio.evaluate((el) => {
       const a = el as unknown as { readyState: number; currentTime: number; ended: boolean; error: unknown };
       return !a.error && a.readyState >= 2 && (a.currentTime > 0 || a.ended);
@@ -219,7 +233,7 @@ describe('the editor in a browser', function () {
     await page.waitForSelector('#node-dialog-ok', { state: 'detached' });
   });
 
-  it('Import > Examples lists every example, and each one imports and deploys', async () => {
+  it('Import > Examples lists every example (examples-in-editor.test.ts imports and deploys each)', async () => {
     await js(page, `RED.actions.invoke('core:show-examples-import-dialog')`);
     const module = page.locator('.red-ui-clipboard-dialog-tab-library .red-ui-treeList-label', { hasText: 'node-red-contrib-dashscope-tts' }).first();
     await module.click();
@@ -230,24 +244,129 @@ describe('the editor in a browser', function () {
       return wanted.every((w) => shown.includes(w));
     });
     await page.locator('#red-ui-clipboard-dialog-cancel').click();
+  });
 
-    for (const file of wanted) {
-      await js(page, `RED.actions.invoke('core:show-examples-import-dialog')`);
-      await page.locator('.red-ui-clipboard-dialog-tab-library .red-ui-treeList-label', { hasText: 'node-red-contrib-dashscope-tts' }).first().click();
-      await page.locator('.red-ui-clipboard-dialog-tab-library .red-ui-treeList-label', { hasText: file }).first().click();
-      await page.locator('#red-ui-clipboard-dialog-ok').click();
-      // The examples share their service node: a later import offers to import a copy of it.
-      const copy = page.locator('.red-ui-notification button', { hasText: 'Import copy' });
-      await page.waitForTimeout(150);
-      if (await copy.count()) await copy.click();
-      const flow = JSON.parse(readFileSync(join(ROOT, 'examples', `${file}.json`), 'utf8')) as { type: string }[];
-      const tabLabel = (flow.find((n) => n.type === 'tab') as unknown as { label: string }).label;
-      await until(`${file} imported`, 5000, () => js<boolean>(page, `RED.nodes.filterNodes({}).length > 0 && !!RED.nodes.workspace && RED.workspaces.active() && Object.values(RED.nodes.getWorkspaceOrder()).some(id => RED.nodes.workspace(id) && RED.nodes.workspace(id).label === ${JSON.stringify(tabLabel)})`));
-      // Dropped at the mouse position: click to place the imported nodes.
-      await page.mouse.click(700, 450);
-      await deploy(page);
-      const invalid = await js<string[]>(page, `RED.nodes.filterNodes({}).filter(n => !n.valid).map(n => n.type + ' ' + n.id)`);
-      assert.deepEqual(invalid, [], `${file}: every node is valid`);
+  it('serves the editor library from resources/, its catalog being the runtime\'s own', async () => {
+    const library = await red.get('/resources/node-red-contrib-dashscope-tts/editor.js');
+    assert.equal(library.status, 200);
+    assert.match(await library.text(), /DashScopeEditor/);
+    const served = await red.get('/resources/node-red-contrib-dashscope-tts/catalog.js');
+    assert.equal(served.status, 200);
+    const sandbox: { DashScopeEditor?: { catalog: unknown } } = {};
+    vm.runInNewContext(await served.text(), sandbox);
+    const runtime = (await (await red.get('/dashscope-tts/catalog')).json()) as unknown;
+    assert.deepEqual(JSON.parse(JSON.stringify(sandbox.DashScopeEditor?.catalog)), runtime, 'resources/catalog.js is what the runtime serves (rebuild if not)');
+  });
+
+  /**
+   * Opens each dialog and reads what it offers: every picker is filled by the editor library from
+   * the catalog (a dialog without the library would show empty pickers), and no text is a key.
+   */
+  async function checkDialogs(p: Page, x: number): Promise<void> {
+    const catalog = (await (await red.get('/dashscope-tts/catalog')).json()) as Catalog;
+    const ids = (family: string): string[] => catalog.models.filter((m) => m.family === family).map((m) => m.id);
+    const known = (list: string[]): string[] => list.filter((id) => catalog.models.some((m) => m.id === id));
+    const rates = (list: number[]): string[] => [...list].sort((a, b) => a - b).map(String);
+    const cosy = catalog.models.filter((m) => m.family === 'cosyvoice');
+    const qwen = catalog.models.filter((m) => m.family === 'qwen-tts-realtime');
+    const design = catalog.families;
+    const expected: Record<string, Record<string, string[]>> = {
+      'cosyvoice-stream': {
+        'node-input-model': ids('cosyvoice'),
+        'node-input-format': union<string>(cosy as unknown as Record<string, unknown>[], 'formats'),
+        'node-input-sampleRate': rates(union<number>(cosy as unknown as Record<string, unknown>[], 'sampleRates')),
+        'node-input-voice-list': catalog.voices.cosyvoice.filter((v) => v.models.includes('cosyvoice-v3-flash')).map((v) => v.id),
+        'node-input-input': ['utterance', 'stream'],
+      },
+      'qwen-realtime': {
+        'node-input-model': ids('qwen-tts-realtime'),
+        'node-input-format': union<string>(qwen as unknown as Record<string, unknown>[], 'formats'),
+        'node-input-sampleRate': rates(union<number>(qwen as unknown as Record<string, unknown>[], 'sampleRates')),
+        'node-input-voice-list': catalog.voices.qwen.filter((v) => v.models.includes('qwen3-tts-flash-realtime')).map((v) => v.id),
+        'node-input-languageType': ['', ...union<string>(qwen as unknown as Record<string, unknown>[], 'languageTypes').filter((t) => t !== 'Auto')],
+        'node-input-mode': ['server_commit', 'commit'],
+      },
+      'voice-clone': {
+        'node-input-family': ['cosyvoice', 'qwen'],
+        'node-input-targetModel': known(catalog.families.cosyvoice.clone.targets),
+        'node-input-action': ['create', 'list', 'query', 'update', 'delete', 'msg'],
+      },
+      'voice-design': {
+        'node-input-family': ['cosyvoice', 'qwen'],
+        'node-input-targetModel': known(design.cosyvoice.design.targets),
+        'node-input-language': ['', ...new Set([...design.cosyvoice.design.languages, ...design.qwen.design.languages])],
+        'node-input-format': [...new Set([...design.cosyvoice.design.formats, ...design.qwen.design.formats])],
+        'node-input-sampleRate': rates([...new Set([...design.cosyvoice.design.sampleRates, ...design.qwen.design.sampleRates])]),
+        'node-input-action': ['create', 'list', 'query', 'delete', 'msg'],
+      },
+      'pcm-speaker': { 'node-input-backend': ['auto', 'speaker', 'aplay'], 'node-input-queue': ['queue', 'replace', 'ignore'] },
+    };
+    // A flow of its own, so the nodes land on an empty workspace.
+    await js(p, 'RED.workspaces.add()');
+    let y = 80;
+    for (const type of PALETTE_TYPES) {
+      const id = await drop(p, type, x, y);
+      y += 60;
+      await openDialog(p, id);
+      const view = await js<DialogView>(p, DIALOG_VIEW);
+      for (const [select, values] of Object.entries(expected[type] ?? {})) {
+        assert.ok(values.length > 0, `${type} ${select}: the catalog has entries`);
+        assert.deepEqual(view.options[select], values, `${type} ${select}`);
+      }
+      assert.deepEqual(view.texts.filter((t) => RAW_KEY.test(t) || t.startsWith('(an option')), [], `${type}: texts missing from the catalogs`);
+      if (type === 'voice-clone' || type === 'voice-design') {
+        // The targets follow the family.
+        await p.selectOption('#node-input-family', 'qwen');
+        const kind = type === 'voice-clone' ? 'clone' : 'design';
+        const qwenTargets = known(catalog.families.qwen[kind].targets);
+        assert.ok(qwenTargets.length > 0);
+        assert.deepEqual((await js<DialogView>(p, DIALOG_VIEW)).options['node-input-targetModel'], qwenTargets, `${type}: Qwen targets`);
+        assert.equal(await p.locator('.dashscope-tts-row-poll').isVisible(), false, 'Qwen voices need no polling');
+      }
+      await p.locator('#node-dialog-cancel').click();
+      await p.waitForSelector('#node-dialog-cancel', { state: 'detached' });
+    }
+    // The service node's dialog uses the library too (its region picker).
+    await js(p, `RED.editor.editConfig('', 'tts-config', 'add')`);
+    await p.waitForSelector('#node-config-input-region', { state: 'visible' });
+    const config = await js<DialogView>(p, DIALOG_VIEW);
+    assert.deepEqual(config.options['node-config-input-region'], ['beijing', 'singapore', 'custom']);
+    assert.deepEqual(config.texts.filter((t) => RAW_KEY.test(t) || t.startsWith('(an option')), [], 'tts-config: texts missing from the catalogs');
+    await p.locator('#node-config-dialog-cancel').click();
+    await p.waitForSelector('#node-config-input-region', { state: 'detached' });
+    // Node labels the library writes (voice nodes) come from the catalogs too.
+    const labels = await js<string[]>(p, `$('#red-ui-workspace-chart .red-ui-flow-node-label').map(function () { return $(this).text(); }).get()`);
+    assert.deepEqual(labels.filter((l) => RAW_KEY.test(l)), [], 'node labels');
+  }
+
+  it('every dialog takes its pickers from the editor library and the catalog, and shows no missing text', async () => {
+    await checkDialogs(page, 300);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('the dialogs flag what the catalog says the chosen model or family does not take', async () => {
+    await js(page, 'RED.workspaces.add()');
+    const flagged = (field: string): Promise<boolean> => page.locator(`#node-input-${field}`).evaluate((el) => el.classList.contains('input-error'));
+    let y = 100;
+    for (const [type, steps] of Object.entries(CATALOG_CHECKS)) {
+      await openDialog(page, await drop(page, type, 300, (y += 70)));
+      for (const { set, flags, disabled, why } of steps) {
+        for (const [field, value] of Object.entries(set)) {
+          const input = page.locator(`#node-input-${field}`);
+          if (await input.evaluate((el) => el.tagName === 'SELECT')) await input.selectOption(value);
+          else await input.fill(value);
+          await input.dispatchEvent('change');
+        }
+        await until(`${type}: ${why}`, 3000, async () => {
+          for (const [field, bad] of Object.entries(flags)) if ((await flagged(field)) !== bad) return false;
+          return true;
+        });
+        for (const [field, value] of Object.entries(disabled ?? {})) {
+          assert.equal(await page.locator(`#node-input-${field} option[value="${value}"]`).isDisabled(), true, `${type}: ${field} ${value} is not offered (${why})`);
+        }
+      }
+      await page.locator('#node-dialog-cancel').click();
+      await page.waitForSelector('#node-dialog-cancel', { state: 'detached' });
     }
     assert.deepEqual(pageErrors, []);
   });
@@ -269,6 +388,8 @@ describe('the editor in a browser', function () {
     // The sidebar's layout differs between Node-RED 4 and 5: look for the help's own words on the page.
     await until('the Chinese help', 5000, async () => /<h3>输入<\/h3>/.test(await js<string>(zh, `RED.nodes.getNodeHelp('cosyvoice-stream')`)) && (await zh.locator('body').innerText()).includes('要朗读的文本'));
     await zh.screenshot({ path: join(SHOTS, 'editor-zh-CN.png') });
+    // Every dialog in Chinese: the library's texts and the nodes' own, none missing.
+    await checkDialogs(zh, 300);
     await zh.context().close();
     assert.ok(existsSync(join(SHOTS, 'editor.png')));
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { qwenRealtimeUrl, resolveEndpoints } from '../../src/dashscope/endpoints';
+import { isLoopbackHost, qwenRealtimeUrl, resolveEndpoints } from '../../src/dashscope/endpoints';
 
 describe('endpoints', () => {
   it('uses the Beijing and Singapore public hosts', () => {
@@ -30,6 +30,16 @@ describe('endpoints', () => {
       resolveEndpoints({ region: 'custom', endpoint: 'http://192.0.2.10:8080', allowInsecure: true }).cosyvoiceWs,
       'ws://192.0.2.10:8080/api-ws/v1/inference',
     );
+  });
+
+  it('one loopback test for the endpoints and the upload host: this machine only, as URL.hostname gives it', () => {
+    const hostname = (url: string): string => new URL(url).hostname;
+    for (const url of ['http://127.0.0.1:1', 'http://127.8.9.10', 'http://localhost:9', 'http://LOCALHOST', 'http://[::1]:4567']) {
+      assert.equal(isLoopbackHost(hostname(url)), true, url);
+    }
+    for (const url of ['http://192.0.2.10', 'http://localhost.example.com', 'http://127.0.0.1.example.com', 'http://[::2]', 'http://10.0.0.1']) {
+      assert.equal(isLoopbackHost(hostname(url)), false, url);
+    }
   });
 
   it('explains a missing or malformed custom URL', () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { COSYVOICE_LIMITS, CosyVoiceConnection } from '../../src/dashscope/cosyvoice';
 import {
+  authError,
   CLOSE_CODES,
   classifyClose,
   classifyError,
@@ -133,12 +134,15 @@ describe('error classification', () => {
     assert.deepEqual(Object.keys(ERROR_CODES).filter((code) => !tested.has(code)), []);
   });
 
-  it('recognizes an auth failure by shape, across bundles', () => {
-    assert.equal(isAuthFailure({ code: 'NOT AUTHORIZED' }), true);
-    assert.equal(isAuthFailure({ code: 'Whatever', status: 403 }), true);
-    assert.equal(isAuthFailure({ code: 'InternalError' }), false);
+  it('recognizes an auth failure: a DashScopeError with an auth code or a 401/403 (one class across nodes: one runtime bundle)', () => {
+    const error = (code: string, status?: number): DashScopeError => new DashScopeError({ code, message: 'x', origin: 'handshake', retryable: false, status });
+    assert.equal(isAuthFailure(error('NOT AUTHORIZED')), true);
+    assert.equal(isAuthFailure(error('Whatever', 403)), true);
+    assert.equal(isAuthFailure(authError(401, undefined)), true);
+    assert.equal(isAuthFailure(error('InternalError')), false);
     assert.equal(isAuthFailure(undefined), false);
     assert.equal(isAuthFailure(new Error('plain')), false);
+    assert.equal(isAuthFailure(Object.assign(new Error('look-alike'), { code: 'InvalidApiKey', status: 401 })), false, 'only what the client made');
   });
 });
 

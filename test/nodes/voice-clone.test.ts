@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Node } from 'node-red';
 import type { CustomVoice } from '../../src/dashscope/customization';
-import { maxSampleFileBytes } from '../../src/dashscope/voice-sample';
+import { maxSampleFileBytes } from '../../src/voices/sample';
 import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
 import { SAMPLE_FILE_REFUSED } from '../../src/nodes/voice-clone/sample-file';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';

@@ -122,7 +122,6 @@ const CONFIG_ROWS: Record<ServiceName, ConfigRow[]> = {
     { name: 'model a number', props: { model: 3 }, code: 'InvalidSetting', message: /model must be text/ },
     { name: 'voice a number', props: { voice: 5 }, code: 'InvalidSetting', message: /voice must be text/ },
     { name: 'system voice on a clone-only model', props: { model: 'qwen3-tts-vc-realtime-2026-01-15', voice: 'Cherry' }, code: 'VoiceModelMismatch', message: /does not take system voices such as "Cherry"/ },
-    { name: 'no voice on a clone-only model', props: { model: 'qwen3-tts-vc-realtime-2026-01-15', voice: '' }, code: 'InvalidSetting', message: /speaks only custom voices/ },
     { name: 'unknown mode', props: { mode: 'push' }, code: 'InvalidSetting', message: /mode must be server_commit or commit \(got "push"\)/ },
     { name: 'mode a number', props: { mode: 1 }, code: 'InvalidSetting', message: /mode must be text/ },
     { name: 'unknown format', props: { format: 'flac' }, code: 'InvalidSetting', message: /format: qwen3-tts-flash-realtime cannot produce flac/ },
@@ -218,6 +217,49 @@ describe('bad input matrix (issue 9)', function () {
           assert.equal(tasksStarted(), 0, 'nothing reached the service');
         });
       }
+    });
+  }
+
+  // A node on a model that has no system voices and no voice of its own is waiting for msg.voice
+  // (the voice-design example): nothing is wrong at deploy; only a message without one is refused.
+  const CUSTOM_ONLY = {
+    cosyvoice: { model: 'cosyvoice-v3.5-flash', service: 'voice-enrollment', kind: 'clone', message: /cosyvoice-v3\.5-flash has no system voices: .*msg\.voice/ },
+    qwen: { model: 'qwen3-tts-vd-realtime-2026-01-15', service: 'qwen-voice-design', kind: 'design', message: /qwen3-tts-vd-realtime-2026-01-15 speaks only custom voices: .*msg\.voice/ },
+  } as const;
+  for (const service of ['cosyvoice', 'qwen'] as const) {
+    it(`${SERVICES[service].type}: no voice on a custom-voice-only model waits for msg.voice: no deploy error or warning; a message without one is VoiceRequired, one with it is spoken`, async () => {
+      const only = CUSTOM_ONLY[service];
+      await deploy(service, { model: only.model, voice: '' });
+      const errors = spyArgs('error').map((a) => String(a[0]));
+      const warnings = spyArgs('warn').map((a) => String(a[0]));
+      assert.deepEqual(errors, [], 'no error at deploy');
+      assert.deepEqual(warnings, [], 'no warning at deploy');
+      const statuses = spyArgs('status').map((a) => a[0] as { fill?: string });
+      assert.notEqual(statuses[statuses.length - 1]?.fill, 'red', 'the status is not an error');
+
+      const caught = collect<OutMsg>(node('caught'));
+      const joined = collect<OutMsg>(node('joined'));
+      tts().receive({ payload: 'Who am I?' });
+      await waitFor(() => caught.length === 1, 5000, 'the refusal');
+      assert.equal(caught[0]?.error?.code, 'VoiceRequired');
+      assert.match(caught[0]?.error?.message ?? '', only.message);
+      assert.equal(tasksStarted(), 0, 'nothing reached the service');
+
+      const voice = sim.voices.add({ service: only.service, targetModel: only.model, kind: only.kind, name: 'mine', status: 'OK' });
+      tts().receive({ payload: GOOD, voice: voice.id });
+      await waitFor(() => joined.length === 1 || caught.length > 1, 10_000, 'the utterance with msg.voice');
+      assert.equal(caught.length, 1, `no second error: ${caught[1]?.error?.message}`);
+      assert.ok(joined[0]?.payload.equals(expectedAudio({ text: GOOD, voice: voice.id, sampleRate: 24000, service })), 'spoken with the voice the message gave');
+    });
+  }
+
+  for (const service of ['cosyvoice', 'qwen'] as const) {
+    it(`${SERVICES[service].type}: waiting for msg.voice does not hide another bad setting: it is a deploy error`, async () => {
+      await deploy(service, { model: CUSTOM_ONLY[service].model, voice: '', sampleRate: 12345 });
+      const errors = spyArgs('error').map((a) => String(a[0]));
+      assert.ok(errors.some((m) => /sampleRate must be one of/.test(m)), `deploy says what is wrong: ${errors.join(' | ')}`);
+      const statuses = spyArgs('status').map((a) => a[0] as { fill?: string });
+      assert.equal(statuses[statuses.length - 1]?.fill, 'red');
     });
   }
 

@@ -1,6 +1,6 @@
 /**
- * Typed view of catalog.json (the committed copy in src/dashscope, identical to
- * shared/protocol/catalog.json) plus the lookups the services need.
+ * Typed view of src/dashscope/catalog.json (the model and voice catalog the package ships) plus
+ * the lookups the services need.
  */
 import catalogJson from '../../src/dashscope/catalog.json';
 

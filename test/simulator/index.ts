@@ -1,6 +1,6 @@
 /**
  * A faithful local simulator of the DashScope realtime speech services described in
- * shared/protocol: CosyVoice duplex tasks (WS), Qwen-TTS-Realtime sessions (WS), the voice
+ * docs/protocol.md: CosyVoice duplex tasks (WS), Qwen-TTS-Realtime sessions (WS), the voice
  * customization endpoint (HTTP) and the temporary file upload that feeds it `oss://` samples
  * (policy endpoint plus a fake OSS bucket), on one port, with fault injection for the client's
  * error paths.

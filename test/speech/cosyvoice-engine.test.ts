@@ -44,7 +44,7 @@ describe('CosyVoice engine (speech layer)', () => {
   });
 
   function utterance(output: RecordingOutput, settings = params): Utterance<CosyVoiceTaskParams> {
-    return new Utterance(settings, { topic: 't' }, output);
+    return new Utterance(settings, output);
   }
 
   it('splits text past the per-task limit over several tasks, in order, with no gap', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import helper from 'node-red-node-test-helper';
@@ -17,12 +17,38 @@ export type NodeInitializer = (RED: NodeAPI) => void;
 
 const BUILT = join(__dirname, '..', '..', 'nodes');
 
-/** The built node file, exactly what Node-RED loads for users (npm test builds first). */
+/**
+ * The built node file, exactly what Node-RED loads for users (npm test builds first). The test
+ * helper's RED._ gives back the key it is asked for; Node-RED's looks it up in the node's message
+ * catalog (nodes/locales/<lang>/<type>.json, `__name__` placeholders): the node is given one that
+ * does that (in en-US, or `lang` with builtNodeIn), so tests see the texts users see. (test/e2e and the pack test run a real
+ * Node-RED and see its own.)
+ */
 export function builtNode(type: string): NodeInitializer {
+  return builtNodeIn(type, 'en-US');
+}
+
+export function builtNodeIn(type: string, lang: string): NodeInitializer {
   const file = join(BUILT, `${type}.js`);
   if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(file) as NodeInitializer;
+  const init = require(file) as NodeInitializer;
+  const translate = catalogTranslator(join(BUILT, 'locales', lang, `${type}.json`));
+  return (RED: NodeAPI) => {
+    const withCatalog = Object.create(RED) as NodeAPI;
+    withCatalog._ = translate as NodeAPI['_'];
+    return init(withCatalog);
+  };
+}
+
+function catalogTranslator(file: string): (key: string, params?: Record<string, unknown>) => string {
+  const catalog = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  return (key, params) => {
+    const found = key.split('.').reduce<unknown>((at, part) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined), catalog);
+    // Node-RED would show the bare key: in a test that is a text missing from the catalog.
+    if (typeof found !== 'string') throw new Error(`no text "${key}" in ${file}`);
+    return found.replace(/__(\w+)__/g, (whole, name: string) => (params && name in params ? String(params[name]) : whole));
+  };
 }
 
 /** Core nodes the tests wire in, exactly as Node-RED ships them. */

@@ -137,7 +137,7 @@ describe('variants: Qwen-TTS-Realtime under every service variant (issue 16)', f
       for (const fault of o.faults ?? []) sim.inject(fault);
       manager = new ConnectionManager({ endpoints: resolveEndpoints({ region: 'custom', endpoint: sim.baseUrl }), credentials: { apiKey: 'sk-test-key' }, keepWarm: false, ...o.manager });
       const out = new RecordingOutput();
-      const u = new Utterance(settings, { topic: 't' }, out);
+      const u = new Utterance(settings, out);
       u.append(text);
       u.end();
       new SpeechQueue(new QwenEngine(manager, o.engine)).submit(u);

@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { CosyVoiceTaskParams } from '../../dashscope/cosyvoice';
 import { CosyVoiceEngine } from '../../speech/cosyvoice-engine';
 import { resolveCosyVoiceParams, type CosyVoiceNodeProps } from '../../speech/cosyvoice-settings';
+import { nodeDefaults } from '../shared/node-defaults';
 import { attachSynthesis, type InputMode } from '../shared/synthesis-node';
 
 interface CosyVoiceStreamDef extends NodeDef, CosyVoiceNodeProps {
@@ -18,19 +19,14 @@ export = function registerCosyVoiceStream(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const props: CosyVoiceNodeProps = def;
     // The node's own settings are checked once, at deploy; messages without overrides reuse them.
-    let defaults: CosyVoiceTaskParams | undefined;
-    let defaultsError: Error | undefined;
-    try {
-      defaults = resolveCosyVoiceParams(props);
-    } catch (err) {
-      defaultsError = err as Error;
-    }
+    const { defaults, defaultsError, voiceRequired } = nodeDefaults((voice) => resolveCosyVoiceParams(props, voice ? { voice } : {}));
     attachSynthesis<CosyVoiceTaskParams>(RED, this, def.config, def.input === 'stream' ? 'stream' : 'utterance', {
       resolve: (msg) => {
         if (OVERRIDES.some((k) => msg[k] !== undefined)) {
           return resolveCosyVoiceParams(props, { voice: msg.voice, instruction: msg.instruction, rate: msg.rate, pitch: msg.pitch, volume: msg.volume });
         }
         if (defaultsError) throw defaultsError;
+        if (voiceRequired) throw voiceRequired;
         return defaults as CosyVoiceTaskParams;
       },
       createEngine: (manager) => new CosyVoiceEngine(manager),

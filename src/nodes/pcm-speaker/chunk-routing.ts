@@ -1,3 +1,5 @@
+import { readAudioMessage, type AudioMessageView } from '../../audio/audio-message';
+
 /** Which utterance a message belongs to, and whether it is the last chunk of it. */
 export interface ChunkRoute {
   id: string;
@@ -8,8 +10,8 @@ export interface ChunkRoute {
 const OPEN_UTTERANCES_KEPT = 1000;
 
 /**
- * Groups audio messages into utterances by msg.parts, the convention the synthesis nodes (and the
- * core split/join nodes) use: `parts.id` names the utterance and `parts.count`, once known, how
+ * Groups audio messages into utterances by msg.parts (src/audio/audio-message.ts), the convention
+ * the synthesis nodes (and the core split/join nodes) use: `parts.id` names the utterance and `parts.count`, once known, how
  * many messages it has. The synthesis nodes put count on a final zero-length end marker. A message
  * without msg.parts is a whole utterance by itself (a WAV file, for example).
  *
@@ -20,14 +22,11 @@ export class ChunkRouter {
   private readonly received = new Map<string, number>();
   private solo = 0;
 
-  route(msg: Record<string, unknown>): ChunkRoute {
-    const parts = msg.parts;
-    if (typeof parts !== 'object' || parts === null) return { id: this.soloId(msg), end: true };
-    const { id: rawId, count } = parts as { id?: unknown; count?: unknown };
-    if (typeof rawId !== 'string' && typeof rawId !== 'number') return { id: this.soloId(msg), end: true };
-    const id = String(rawId);
+  route(msg: Record<string, unknown>, parts: AudioMessageView['parts'] = readAudioMessage(msg).parts): ChunkRoute {
+    if (!parts) return { id: this.soloId(msg), end: true };
+    const { id, count } = parts;
     const n = (this.received.get(id) ?? 0) + 1;
-    const end = typeof count === 'number' && n >= count;
+    const end = count !== undefined && n >= count;
     if (end) {
       this.received.delete(id);
     } else {

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { AUDIO_MESSAGE_KEYS, readAudioMessage } from '../../audio/audio-message';
 import { BackendSelector, type BackendInfo } from '../../audio/backend-selector';
 import { AudioInputError, framesIn } from '../../audio/pcm-format';
 import { BATCH_MAX_MS, IDLE_CLOSE_MS, PcmPlayer, type UtteranceReport } from '../../audio/player';
@@ -8,22 +9,17 @@ import { ChunkRouter } from './chunk-routing';
 import { registerDevicesEndpoint } from './devices-endpoint';
 import { InputError } from '../../speech/input-error';
 import { GuardedCalls } from '../shared/guarded-calls';
+import { baseMessage, type Message } from '../shared/message-base';
 import { resolveSettings, type PcmSpeakerProps, type PcmSpeakerSettings } from './settings';
 import { speakerStatus } from './status';
+import { statusTexts } from '../shared/status-text';
 
 interface PcmSpeakerDef extends NodeDef, PcmSpeakerProps {}
 
-type Message = Record<string, unknown>;
 type DoneFn = (err?: Error) => void;
 
 /** Properties that steer playback and do not belong in the "finished" message. */
-const CONTROL_KEYS = ['payload', 'parts', 'audio', 'stop', 'interrupted', 'partial', 'complete', 'error', '_error'];
-
-function baseMessage(msg: Message): Message {
-  const base: Message = { ...msg };
-  for (const key of CONTROL_KEYS) delete base[key];
-  return base;
-}
+const CONTROL_KEYS = [...AUDIO_MESSAGE_KEYS, 'stop', 'complete', 'error', '_error'];
 
 /** settings.js `pcmSpeakerIdleCloseMs`: how long an idle device stays open (default 2000 ms). */
 function idleCloseMs(RED: NodeAPI): number {
@@ -82,6 +78,7 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
     let probing = settings.backend !== 'aplay';
     let problem: string | undefined;
     let lastStatus = '';
+    const statusLine = statusTexts(RED, node.type);
 
     const showStatus = (): void => {
       const info: BackendInfo = selector.info();
@@ -92,7 +89,7 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
         pending: player.pendingCount,
         problem,
         noDefaultDevice: info.noDefaultDevice === true && deviceLabel(settings.device) === 'default',
-      });
+      }, statusLine);
       const key = JSON.stringify(status);
       if (key === lastStatus) return;
       lastStatus = key;
@@ -161,16 +158,17 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
         done(new AudioInputError('InvalidInput', `msg.payload must be a Buffer of PCM or WAV audio (got ${describePayload(payload)})`));
         return;
       }
-      const route = router.route(msg);
+      const audio = readAudioMessage(msg);
+      const route = router.route(msg, audio.parts);
       try {
         player.push(route.id, {
           payload,
-          audio: msg.audio,
+          audio: audio.audio,
           end: route.end,
-          interrupted: msg.interrupted === true,
-          partial: msg.partial === true,
+          interrupted: audio.interrupted,
+          partial: audio.partial,
           priority: msg.priority === true,
-          meta: () => baseMessage(msg),
+          meta: () => baseMessage(msg, CONTROL_KEYS),
         });
       } catch (err) {
         problem = (err as Error).message;

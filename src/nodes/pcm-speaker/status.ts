@@ -1,6 +1,7 @@
 import type { NodeStatus } from 'node-red';
 import type { BackendInfo } from '../../audio/backend-selector';
 import type { BackendName } from '../../audio/sinks/sink';
+import type { StatusText } from '../shared/status-text';
 
 export interface StatusInput {
   /** Set while the backend is being probed. */
@@ -23,16 +24,16 @@ function short(text: string): string {
 }
 
 /** What the node shows under itself: the backend in use always, and what is wrong when something is. */
-export function speakerStatus(s: StatusInput): NodeStatus {
+export function speakerStatus(s: StatusInput, statusLine: StatusText): NodeStatus {
   const backend = s.playingBackend ?? s.info.backend;
   if (s.pending > 0) {
-    const queued = s.pending > 1 ? ` (+${s.pending - 1} queued)` : '';
-    return { fill: 'green', shape: 'dot', text: `playing · ${backend ?? '…'}${queued}` };
+    const playing = backend ?? '…';
+    return { fill: 'green', shape: 'dot', text: s.pending > 1 ? statusLine('playingQueued', { backend: playing, queued: s.pending - 1 }) : statusLine('playing', { backend: playing }) };
   }
   if (s.problem) return { fill: 'red', shape: 'ring', text: short(s.problem) };
-  if (s.probing) return { fill: 'grey', shape: 'ring', text: 'checking audio…' };
-  if (s.noDefaultDevice) return { fill: 'red', shape: 'ring', text: 'no usable default ALSA device: choose a Device' };
-  if (!backend) return { fill: 'red', shape: 'ring', text: short(`speaker unusable: ${s.info.speakerProblem ?? 'unknown reason'}`) };
-  if (backend === 'aplay' && s.info.speakerProblem) return { fill: 'yellow', shape: 'ring', text: short(`ready · aplay (speaker: ${s.info.speakerProblem})`) };
-  return { fill: 'grey', shape: 'dot', text: `ready · ${backend}` };
+  if (s.probing) return { fill: 'grey', shape: 'ring', text: statusLine('checking') };
+  if (s.noDefaultDevice) return { fill: 'red', shape: 'ring', text: statusLine('noDefaultDevice') };
+  if (!backend) return { fill: 'red', shape: 'ring', text: short(statusLine('unusable', { reason: s.info.speakerProblem ?? 'unknown reason' })) };
+  if (backend === 'aplay' && s.info.speakerProblem) return { fill: 'yellow', shape: 'ring', text: short(statusLine('readyAplay', { reason: s.info.speakerProblem })) };
+  return { fill: 'grey', shape: 'dot', text: statusLine('ready', { backend }) };
 }

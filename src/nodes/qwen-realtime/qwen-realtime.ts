@@ -1,7 +1,8 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { QWEN_ENGINE_DEFAULTS, QwenEngine } from '../../speech/qwen-engine';
 import { resolveQwenSettings, type QwenNodeProps, type QwenUtteranceSettings } from '../../speech/qwen-settings';
-import type { Message } from '../../speech/utterance';
+import type { Message } from '../shared/message-base';
+import { nodeDefaults } from '../shared/node-defaults';
 import { attachSynthesis, type InputMode } from '../shared/synthesis-node';
 
 interface QwenRealtimeDef extends NodeDef, QwenNodeProps {
@@ -22,17 +23,12 @@ export = function registerQwenRealtime(RED: NodeAPI): void {
   function QwenRealtime(this: Node, def: QwenRealtimeDef): void {
     RED.nodes.createNode(this, def);
     const props: QwenNodeProps = def;
-    let defaults: QwenUtteranceSettings | undefined;
-    let defaultsError: Error | undefined;
-    try {
-      defaults = resolveQwenSettings(props);
-    } catch (err) {
-      defaultsError = err as Error;
-    }
+    const { defaults, defaultsError, voiceRequired } = nodeDefaults((voice) => resolveQwenSettings(props, voice ? { voice } : {}));
     attachSynthesis<QwenUtteranceSettings>(RED, this, def.config, def.input === 'stream' ? 'stream' : 'utterance', {
       resolve: (msg) => {
         if (OVERRIDES.some((k) => msg[k] !== undefined)) return resolveQwenSettings(props, overridesOf(msg));
         if (defaultsError) throw defaultsError;
+        if (voiceRequired) throw voiceRequired;
         return defaults as QwenUtteranceSettings;
       },
       // The node's own settings seed the engine's guess of the next utterance's (its spare sessions).

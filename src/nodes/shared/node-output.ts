@@ -1,6 +1,8 @@
+import { AudioSequence, type AudioDescriptor, type SequenceEnd } from '../../audio/audio-message';
 import { InputError } from '../../speech/input-error';
-import type { Message, UtteranceOutput } from '../../speech/utterance';
+import type { UtteranceEvents, UtteranceSummary } from '../../speech/utterance';
 import type { GuardedCalls } from './guarded-calls';
+import type { Message } from './message-base';
 
 type SendFn = (msg: Message | (Message | null)[]) => void;
 export type DoneFn = (err?: Error) => void;
@@ -16,8 +18,8 @@ export interface NodeOutputHooks {
 }
 
 /**
- * Where one utterance meets Node-RED: audio on output 1, the summary on output 2, and done() for
- * every input message that fed it.
+ * Where one utterance meets Node-RED: its events become audio messages on output 1 (through the
+ * audio message contract), the summary on output 2, and done() for every input message that fed it.
  *
  * These calls run inside socket frame and timer handlers, where a throw would escape into the
  * process and leave the queue waiting for an end that never comes. Node-RED's send can throw
@@ -26,13 +28,16 @@ export interface NodeOutputHooks {
  * nodes too. So each call is guarded: a failed audio send fails the utterance with that error (its
  * remaining audio is dropped) and the node goes on with its queue.
  */
-export class NodeOutput implements UtteranceOutput {
+export class NodeOutput implements UtteranceEvents {
   /** Every input message that fed this utterance (a stream has several); the first one carries a failure. */
   readonly dones: DoneFn[];
+  private sequence: AudioSequence | undefined;
   private sendFailure: Error | undefined;
   private over = false;
 
   constructor(
+    /** The input message's own properties (topic…): they travel with every output message. */
+    private readonly base: Message,
     private readonly send: SendFn,
     firstDone: DoneFn,
     private readonly hooks: NodeOutputHooks,
@@ -41,9 +46,44 @@ export class NodeOutput implements UtteranceOutput {
     this.dones = [firstDone];
   }
 
-  audio(msg: Message): void {
-    // Once a send failed, only end markers are still tried: a join downstream may yet close its sequence.
-    if (this.sendFailure && (msg.payload as Buffer).length > 0) return;
+  started(audio: AudioDescriptor): void {
+    this.sequence = new AudioSequence(this.base, audio);
+  }
+
+  audio(chunk: Buffer): void {
+    // Once a send failed, the rest of the audio is dropped (only the end marker is still tried).
+    if (this.sendFailure || !this.sequence) return;
+    this.sendAudio(this.sequence.chunk(chunk));
+  }
+
+  done(summary: UtteranceSummary): void {
+    this.endSequence('complete');
+    try {
+      this.send([null, { ...this.base, payload: summary }]);
+    } catch (err) {
+      // The audio went out whole: the utterance was spoken, only its summary is lost.
+      this.calls.error(new InputError('SendFailed', `could not send the summary on output 2: ${messageOf(err)}`), { ...this.base, payload: summary });
+    }
+    this.complete(undefined);
+  }
+
+  failed(err: Error): void {
+    this.endSequence('partial');
+    this.complete(err);
+  }
+
+  stopped(): void {
+    this.endSequence('interrupted');
+    this.complete(undefined);
+  }
+
+  /** A sequence that began is closed, so a join node downstream completes it (even after a failed send). */
+  private endSequence(how: SequenceEnd): void {
+    if (this.over || !this.sequence) return;
+    this.sendAudio(this.sequence.end(how));
+  }
+
+  private sendAudio(msg: Message): void {
     try {
       this.send([msg, null]);
     } catch (err) {
@@ -59,16 +99,7 @@ export class NodeOutput implements UtteranceOutput {
     }
   }
 
-  event(msg: Message): void {
-    try {
-      this.send([null, msg]);
-    } catch (err) {
-      // The audio went out whole: the utterance was spoken, only its summary is lost.
-      this.calls.error(new InputError('SendFailed', `could not send the summary on output 2: ${messageOf(err)}`), msg);
-    }
-  }
-
-  complete(err?: Error): void {
+  private complete(err: Error | undefined): void {
     if (this.over) return;
     this.over = true;
     const failure = err ?? this.sendFailure;

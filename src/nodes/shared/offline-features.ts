@@ -6,7 +6,7 @@ import { EspeakVoice } from '../../speech/fallback/espeak';
 import { FallbackEngine } from '../../speech/fallback/fallback-engine';
 import type { SpeechEngine } from '../../speech/speech-queue';
 import type { TtsConfigNode } from '../tts-config/types';
-import type { SynthesisBinding } from './synthesis-node';
+import type { SynthesisBinding } from './synthesis-binding';
 
 /** The node's opt-in features (issue 10): phrase cache and offline fallback voice. */
 export interface SynthesisFeatures {

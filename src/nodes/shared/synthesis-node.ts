@@ -1,64 +1,38 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
-import type { ConnectionManager, ConnectionState, ManagerUser } from '../../connection/connection-manager';
+import type { ConnectionState, ManagerUser } from '../../connection/connection-manager';
 import { regionWarning } from '../../dashscope/catalog';
-import type { AudioFormat } from '../../dashscope/cosyvoice';
-import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
+import type { DashScopeError } from '../../dashscope/errors';
 import { InputError } from '../../speech/input-error';
-import { SpeechQueue, type SpeechEngine } from '../../speech/speech-queue';
-import { Utterance, type Message } from '../../speech/utterance';
+import { SpeechQueue } from '../../speech/speech-queue';
+import { Utterance } from '../../speech/utterance';
 import type { TtsConfigNode } from '../tts-config/types';
 import { GuardedCalls } from './guarded-calls';
 import { limitsOf } from './limits';
+import { baseMessage, statusOfError, clipStatus, type Message } from './message-base';
+import { statusTexts } from './status-text';
 import { NodeOutput, type DoneFn } from './node-output';
 import { withOfflineFeatures, type SynthesisFeatures } from './offline-features';
+import type { SynthesisBinding } from './synthesis-binding';
 
 export type { SynthesisFeatures } from './offline-features';
+export type { SynthesisBinding } from './synthesis-binding';
 
 export type InputMode = 'utterance' | 'stream';
 
-export interface SynthesisBinding<Settings> {
-  /** The settings for an utterance that starts with this message (throws InputError). */
-  resolve(msg: Message): Settings;
-  createEngine(manager: ConnectionManager): SpeechEngine<Settings>;
-  /** Registering asks the manager to keep a CosyVoice socket warm (when the config says keepWarm). */
-  warmsCosyVoice?: boolean;
-  /** Called once the node is registered with its config, and whenever its queue runs empty: get the next utterance's session ready. */
-  prewarm?(config: TtsConfigNode): void;
-  /** The node's own settings are invalid: shown at deploy so it is not discovered at the first alert. */
-  settingsError?: Error;
-  /** A short status label for an utterance being spoken. */
-  speakingLabel?(settings: Settings): string;
-  /** Part of the phrase cache key: which service's audio this is. */
-  service: string;
-  /** The node's model field as configured (also when its other settings are invalid). */
-  model: unknown;
-  /** The node's own settings (undefined when they are invalid), checked against the fallback voice at deploy. */
-  defaultSettings?: Settings;
-  /** The format and rate this node promises: the fallback voice keeps that promise. */
-  audioOf(settings: Settings): { format: AudioFormat; sampleRate: number };
-  /** The language the node is told to speak, for the fallback voice. */
-  languageOf(settings: Settings): string | undefined;
-  /** Opens (and parks) a connection for these settings: how a node on the fallback voice notices the service is back. */
-  probe(manager: ConnectionManager, settings: Settings): Promise<unknown>;
-}
 
 type SendFn = (msg: Message | (Message | null)[]) => void;
 
 /** Properties that steer this node and must not travel on into the audio messages. */
 const CONTROL_KEYS = ['payload', 'parts', 'complete', 'stop', 'error', '_error'];
 
-function baseMessage(msg: Message): Message {
-  const base: Message = { ...msg };
-  for (const key of CONTROL_KEYS) delete base[key];
-  return base;
-}
 
-const STATE_STATUS: Record<ConnectionState, NodeStatus> = {
+/** The status of each connection state: a fill, a shape and the name of its text. */
+const STATE_STATUS: Record<ConnectionState, { fill?: NodeStatus['fill']; shape?: NodeStatus['shape']; text?: string }> = {
   idle: { fill: 'grey', shape: 'ring', text: 'ready' },
   connecting: { fill: 'yellow', shape: 'ring', text: 'connecting' },
   connected: { fill: 'green', shape: 'dot', text: 'ready' },
   retrying: { fill: 'yellow', shape: 'ring', text: 'reconnecting' },
-  'auth-failed': { fill: 'red', shape: 'ring', text: 'invalid API key' },
+  'auth-failed': { fill: 'red', shape: 'ring', text: 'invalidKey' },
   closed: {},
 };
 
@@ -69,12 +43,6 @@ function tooLong(reason: string): InputError {
   return new InputError('TextTooLong', `${reason} (settings.js ttsLimits.utteranceCharacters)`);
 }
 
-function shortError(err: Error): string {
-  if (isAuthFailure(err)) return 'invalid API key';
-  const code = (err as Partial<DashScopeError>).code;
-  const text = code && code !== 'InvalidSetting' && code !== 'InvalidInput' ? `${code}: ${err.message}` : err.message;
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
 
 /**
  * The Node-RED side of a synthesis node: messages in, utterances queued, audio and events out,
@@ -90,7 +58,7 @@ export function attachSynthesis<Settings>(
 ): void {
   const config = RED.nodes.getNode(configId) as TtsConfigNode | null;
   if (!config) {
-    node.status({ fill: 'red', shape: 'ring', text: 'no tts-config selected' });
+    node.status({ fill: 'red', shape: 'ring', text: statusTexts(RED, node.type)('noConfig') });
     node.on('input', (msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => {
       done(new InputError('NoConfig', 'select a tts-config node'));
       void msg;
@@ -103,7 +71,7 @@ export function attachSynthesis<Settings>(
   if (regionNote) node.warn(regionNote);
   if (!config.manager) {
     const reason = config.configError ?? 'the tts-config node is not usable';
-    node.status({ fill: 'red', shape: 'ring', text: reason.length > 60 ? `${reason.slice(0, 57)}...` : reason });
+    node.status({ fill: 'red', shape: 'ring', text: clipStatus(reason) });
     node.on('input', (_msg: NodeMessageInFlow, _send: SendFn, done: DoneFn) => done(new InputError('ConfigError', reason)));
     return;
   }
@@ -114,21 +82,26 @@ export function attachSynthesis<Settings>(
 
   let connection: ConnectionState = 'idle';
   let closing = false;
-  let lastError: string | undefined = binding.settingsError ? shortError(binding.settingsError) : undefined;
+  const statusLine = statusTexts(RED, node.type);
+  const errorText = (err: Error): string => statusOfError(err, statusLine('invalidKey'));
+  let lastError: string | undefined = binding.settingsError ? errorText(binding.settingsError) : undefined;
   if (binding.settingsError) node.error(binding.settingsError.message);
   /** Why the fallback voice cannot speak, found at deploy (not at the moment of an alert). */
   let fallbackProblem: string | undefined;
   let onFallbackVoice = false;
   const showIdle = (): void => {
     if (lastError) calls.status({ fill: 'red', shape: 'ring', text: lastError });
-    else if (onFallbackVoice) calls.status({ fill: 'yellow', shape: 'dot', text: 'service unreachable: fallback voice' });
-    else if (fallbackProblem) calls.status({ fill: 'yellow', shape: 'ring', text: 'no fallback voice' });
-    else calls.status(STATE_STATUS[connection]);
+    else if (onFallbackVoice) calls.status({ fill: 'yellow', shape: 'dot', text: statusLine('onFallbackVoice') });
+    else if (fallbackProblem) calls.status({ fill: 'yellow', shape: 'ring', text: statusLine('noFallbackVoice') });
+    else {
+      const state = STATE_STATUS[connection];
+      calls.status(state.text ? { ...state, text: statusLine(state.text) } : state);
+    }
   };
   const { engine, fallback } = withOfflineFeatures(RED, node, config, config.manager, binding, features, {
     onFallback: (active) => {
       onFallbackVoice = active;
-      if (queue.speaking) calls.status({ fill: 'blue', shape: 'dot', text: active ? 'speaking (fallback voice)' : 'speaking' });
+      if (queue.speaking) calls.status({ fill: 'blue', shape: 'dot', text: statusLine(active ? 'speakingFallback' : 'speaking') });
       else showIdle();
     },
     onFallbackProblem: (problem) => {
@@ -139,8 +112,9 @@ export function attachSynthesis<Settings>(
   });
   const queue = new SpeechQueue<Settings>(engine, (state, utterance) => {
     if (state === 'speaking' && utterance) {
-      const label = onFallbackVoice ? 'fallback voice' : binding.speakingLabel?.(utterance.settings);
-      calls.status({ fill: 'blue', shape: 'dot', text: label ? `speaking (${label})` : 'speaking' });
+      const label = onFallbackVoice ? undefined : binding.speakingLabel?.(utterance.settings);
+      const line = onFallbackVoice ? statusLine('speakingFallback') : label ? statusLine('speakingAs', { label }) : statusLine('speaking');
+      calls.status({ fill: 'blue', shape: 'dot', text: line });
     } else {
       showIdle();
       // Not after a stop: an urgent utterance may follow at once and needs the spare socket.
@@ -152,8 +126,8 @@ export function attachSynthesis<Settings>(
     onConnectionState: (state: ConnectionState, err?: DashScopeError) => {
       connection = state;
       fallback?.connectionState(state, err);
-      if (state === 'auth-failed') lastError = 'invalid API key';
-      else if (state === 'retrying' && err && !onFallbackVoice) calls.status({ fill: 'yellow', shape: 'ring', text: 'reconnecting' });
+      if (state === 'auth-failed') lastError = statusLine('invalidKey');
+      else if (state === 'retrying' && err && !onFallbackVoice) calls.status({ fill: 'yellow', shape: 'ring', text: statusLine('reconnecting') });
       if (!queue.speaking) showIdle();
     },
   };
@@ -161,7 +135,8 @@ export function attachSynthesis<Settings>(
   binding.prewarm?.(config);
 
   let streaming: Utterance<Settings> | undefined;
-  let streamingDones: DoneFn[] = [];
+  /** The stream's own output: the phrase cache and the fallback voice wrap its events, not this. */
+  let streamingOutput: NodeOutput | undefined;
   let streamedCharacters = 0;
   /**
    * A stream that was refused (too long, queue full): its later pieces are dropped until
@@ -172,20 +147,23 @@ export function attachSynthesis<Settings>(
   let refusedStreamAt = 0;
 
   function fail(err: Error, done: DoneFn): void {
-    lastError = shortError(err);
+    lastError = errorText(err);
     calls.status({ fill: 'red', shape: 'ring', text: lastError });
     done(err);
   }
 
-  function outputFor(send: SendFn, firstDone: DoneFn, stop: () => void): NodeOutput {
-    return new NodeOutput(send, firstDone, {
+  function outputFor(base: Message, send: SendFn, firstDone: DoneFn, stop: () => void): NodeOutput {
+    return new NodeOutput(base, send, firstDone, {
       ended: (output, err) => {
         if (err) {
-          lastError = shortError(err);
+          lastError = errorText(err);
           calls.status({ fill: 'red', shape: 'ring', text: lastError });
         } else lastError = undefined;
         // A stream whose utterance ended early (failed or stopped): later tokens start a new one.
-        if (streaming?.output === output) streaming = undefined;
+        if (streamingOutput === output) {
+          streaming = undefined;
+          streamingOutput = undefined;
+        }
       },
       abandon: stop,
     }, calls);
@@ -230,7 +208,7 @@ export function attachSynthesis<Settings>(
         return;
       }
       streamedCharacters += text.length;
-      streamingDones.push(done);
+      streamingOutput?.dones.push(done);
       streaming.append(text);
       if (complete) {
         streaming.end();
@@ -289,9 +267,9 @@ export function attachSynthesis<Settings>(
       fail(err as Error, done);
       return undefined;
     }
-    const output = outputFor(send, done, () => queue.cancel(utterance));
-    streamingDones = output.dones;
-    const utterance: Utterance<Settings> = new Utterance(settings, baseMessage(msg), output);
+    const output = outputFor(baseMessage(msg, CONTROL_KEYS), send, done, () => queue.cancel(utterance));
+    streamingOutput = output;
+    const utterance: Utterance<Settings> = new Utterance(settings, output);
     utterance.append(text);
     if (whole) utterance.end();
     queue.submit(utterance);

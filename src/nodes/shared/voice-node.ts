@@ -1,12 +1,13 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
-import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
 import type { HttpAccess } from '../../dashscope/http-json';
 import { InputError } from '../../speech/input-error';
 import { GuardedCalls } from './guarded-calls';
 import { limitsOf } from './limits';
+import type { VoiceStep } from '../../voices/context';
+import { baseMessage, clipStatus, statusOfError, type Message } from './message-base';
+import { statusTexts, type StatusParams } from './status-text';
 import type { TtsConfigNode } from '../tts-config/types';
 
-export type Message = Record<string, unknown>;
 /** Node-RED's send: one message, or one entry per output (a message, several, or none). */
 export type SendFn = (msg: Message | (Message | Message[] | null)[]) => void;
 type DoneFn = (err?: Error) => void;
@@ -19,15 +20,21 @@ export interface VoiceJob {
   /** Aborted when the node closes (redeploy): uploads, calls and polling stop. */
   readonly signal: AbortSignal;
   /** Progress on the node's status line (blue while working). */
-  progress(text: string): void;
+  progress(step: VoiceStep, detail?: { seconds: number }): void;
   warn(text: string): void;
+}
+
+/** What a finished job shows: a status line of the node's catalog (`ready`, `deleted`…) and its values. */
+export interface VoiceOutcome {
+  status: 'ready' | 'updated' | 'listed' | 'listedOne' | 'queried' | 'deleted';
+  params: { voice: string; state?: string } | { count: number };
 }
 
 export interface VoiceNodeBinding {
   /** The node's own settings are invalid: shown at deploy, not discovered at the first message. */
   settingsError?: Error;
-  /** Does the message's work; resolves with a short status text for success. */
-  run(job: VoiceJob): Promise<string>;
+  /** Does the message's work; resolves with what the status says of it. */
+  run(job: VoiceJob): Promise<VoiceOutcome>;
 }
 
 /**
@@ -37,26 +44,9 @@ export interface VoiceNodeBinding {
  */
 const CONTROL_KEYS = ['payload', 'parts', 'error', '_error'];
 
-/** The input message's other properties (topic etc.), for an output message. */
-export function baseMessage(msg: Message): Message {
-  const base: Message = { ...msg };
-  for (const key of CONTROL_KEYS) delete base[key];
-  return base;
-}
-
-/** Codes whose message says it all: the status shows the message alone. */
-const OWN_CODES = ['InvalidSetting', 'InvalidInput', 'InvalidSample', 'InvalidDesign'];
-
-function shortError(err: Error): string {
-  if (isAuthFailure(err)) return 'invalid API key';
-  const code = (err as Partial<DashScopeError>).code;
-  // "voice sample refused (nothing was sent): the sample is ..." — the status has room for the reason only.
-  const message = err.message.replace(/^[^:]*\(nothing was sent\): /, '');
-  return clip(code && !OWN_CODES.includes(code) ? `${code}: ${message}` : message);
-}
-
-function clip(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+/** The input message's other properties (topic etc.), for an output message of a voice node. */
+export function outputBase(msg: Message): Message {
+  return baseMessage(msg, CONTROL_KEYS);
 }
 
 /**
@@ -74,10 +64,12 @@ export function attachVoiceNode(RED: NodeAPI, node: Node, configId: string, bind
   let pending = 0;
   let idleStatus: NodeStatus = {};
 
-  if (!config) idleStatus = { fill: 'red', shape: 'ring', text: 'no tts-config selected' };
-  else if (!config.http) idleStatus = { fill: 'red', shape: 'ring', text: clip(config.configError ?? 'the tts-config node is not usable') };
+  const statusLine = statusTexts(RED, node.type);
+  const errorText = (err: Error): string => statusOfError(err, statusLine('invalidKey'));
+  if (!config) idleStatus = { fill: 'red', shape: 'ring', text: statusLine('noConfig') };
+  else if (!config.http) idleStatus = { fill: 'red', shape: 'ring', text: clipStatus(config.configError ?? 'the tts-config node is not usable') };
   else if (binding.settingsError) {
-    idleStatus = { fill: 'red', shape: 'ring', text: shortError(binding.settingsError) };
+    idleStatus = { fill: 'red', shape: 'ring', text: errorText(binding.settingsError) };
     node.error(binding.settingsError.message);
   }
   node.status(idleStatus);
@@ -104,18 +96,19 @@ export function attachVoiceNode(RED: NodeAPI, node: Node, configId: string, bind
       },
       http,
       signal: aborter.signal,
-      progress: (text) => calls.status({ fill: 'blue', shape: 'dot', text: clip(text) }),
+      progress: (step, detail) => calls.status({ fill: 'blue', shape: 'dot', text: clipStatus(detail ? statusLine(`${step}For`, detail) : statusLine(step)) }),
       warn: (text) => calls.warn(text),
     };
     let failure: Error | undefined;
     try {
-      const summary = await binding.run(job);
-      if (sendFailure) failure = new InputError('SendFailed', `${summary}, but a message could not be passed on: ${sendFailure.message}`);
-      else idleStatus = { fill: 'green', shape: 'dot', text: clip(summary) };
+      const outcome = await binding.run(job);
+      const done = statusLine(outcome.status, outcome.params as StatusParams);
+      if (sendFailure) failure = new InputError('SendFailed', `${done}, but a message could not be passed on: ${sendFailure.message}`);
+      else idleStatus = { fill: 'green', shape: 'dot', text: clipStatus(done) };
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     }
-    if (failure) idleStatus = { fill: 'red', shape: 'ring', text: shortError(failure) };
+    if (failure) idleStatus = { fill: 'red', shape: 'ring', text: errorText(failure) };
     if (!failure || !aborter.signal.aborted) calls.status(idleStatus);
     calls.done(done, failure, msg);
   }

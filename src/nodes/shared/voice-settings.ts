@@ -6,10 +6,12 @@
  * action is "from message", because a message from outside (http in, a chat bot) must not turn a
  * node that creates voices into one that deletes them.
  */
-import { DEPLOY_POLL_INTERVAL_MS, DEPLOY_TIMEOUT_MS } from '../../dashscope/voice-deployment';
-import { NAME_RULES, targetModels, type VoiceFamily, type VoiceKind } from '../../dashscope/voice-services';
+import { targetModels, type VoiceFamily, type VoiceKind } from '../../dashscope/voice-services';
 import { InputError } from '../../speech/input-error';
-import type { Message, VoiceJob } from './voice-node';
+import { DEPLOY_POLL_INTERVAL_MS, DEPLOY_TIMEOUT_MS, type Polling } from '../../voices/deployment';
+import { NAME_RULES } from '../../voices/rules';
+import type { Message } from './message-base';
+import type { VoiceJob } from './voice-node';
 
 export type VoiceAction = 'create' | 'list' | 'query' | 'update' | 'delete';
 
@@ -119,7 +121,7 @@ export interface PollingProps {
 }
 
 /** How a CosyVoice voice is waited for; defaults as the official sample (every 10 s, 30 times). */
-export function pollingOf(props: PollingProps, msg: Message = {}): { intervalMs: number; timeoutMs: number } {
+export function pollingOf(props: PollingProps, msg: Message = {}): Polling {
   return {
     intervalMs: secondsSetting('pollInterval', props.pollInterval, msg.pollInterval, DEPLOY_POLL_INTERVAL_MS, 600),
     timeoutMs: secondsSetting('pollTimeout', props.pollTimeout, msg.pollTimeout, DEPLOY_TIMEOUT_MS, 3600),

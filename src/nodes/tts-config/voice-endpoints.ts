@@ -10,9 +10,11 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { wavHeader } from '../../audio/resample';
-import { MODELS } from '../../dashscope/catalog';
-import { CustomizationClient, type CustomVoice } from '../../dashscope/customization';
+import { allModels } from '../../dashscope/catalog';
+import type { CustomVoice } from '../../dashscope/customization';
 import { DashScopeError } from '../../dashscope/errors';
+import type { VoiceFamily } from '../../dashscope/voice-services';
+import { listFamilyVoices } from '../../voices/manage';
 import type { TtsConfigNode } from './types';
 
 /** Preview audio: 16-bit mono PCM at 24 kHz, which every CosyVoice and Qwen realtime model offers. */
@@ -21,8 +23,6 @@ export const PREVIEW_SAMPLE_RATE = 24000;
 export const PREVIEW_MAX_CHARS = 200;
 /** A preview that takes longer than this is given up (the dialog is waiting for it). */
 const PREVIEW_TIMEOUT_MS = 30_000;
-
-type Service = 'cosyvoice' | 'qwen';
 
 function badRequest(res: Response, message: string, status = 400): void {
   res.status(status).json({ error: message });
@@ -54,19 +54,16 @@ function failure(res: Response, err: unknown): void {
 }
 
 /** Custom voices of one family, optionally only those made for `model`. */
-export async function listCustomVoices(config: TtsConfigNode, family: Service, model?: string): Promise<CustomVoice[]> {
+export async function listCustomVoices(config: TtsConfigNode, family: VoiceFamily, model?: string): Promise<CustomVoice[]> {
   const http = config.http;
   if (!http) throw new Error(config.configError ?? 'the tts-config node cannot work');
-  const client = new CustomizationClient(http);
-  const services = family === 'cosyvoice' ? (['voice-enrollment'] as const) : (['qwen-voice-enrollment', 'qwen-voice-design'] as const);
-  const lists = await Promise.all(services.map((s) => client.list(s)));
-  return lists.flat().filter((v) => !model || v.targetModel === model);
+  return listFamilyVoices(http, family, model);
 }
 
 /** Speaks `text` with `voice` on `model` and resolves with the PCM samples. */
 export async function synthesizePreview(
   config: TtsConfigNode,
-  service: Service,
+  service: VoiceFamily,
   model: string,
   voice: string,
   text: string,
@@ -166,7 +163,7 @@ export function registerVoiceEndpoints(RED: NodeAPI): void {
     const config = deployedConfig(RED, req, res);
     if (!config) return;
     const { model, voice, text } = body(req);
-    const known = MODELS.find((m) => m.id === model);
+    const known = allModels().find((m) => m.id === model);
     if (!known || (known.family !== 'cosyvoice' && known.family !== 'qwen-tts-realtime')) return badRequest(res, `unknown speech model ${String(model)}`);
     if (typeof voice !== 'string' || !voice.trim()) return badRequest(res, 'choose a voice');
     const say = typeof text === 'string' && text.trim() ? text.trim() : 'Hello! This is how I sound. 你好，这是我的声音。';

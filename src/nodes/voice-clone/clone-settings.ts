@@ -1,6 +1,8 @@
-import { cosyVoiceHintLanguages, QWEN_CLONE_LANGUAGES, type VoiceFamily } from '../../dashscope/voice-services';
+import type { VoiceFamily } from '../../dashscope/voice-services';
 import { InputError } from '../../speech/input-error';
-import type { Message } from '../shared/voice-node';
+import type { CloneSettings } from '../../voices/clone';
+import { cosyVoiceHintLanguages, QWEN_CLONE_LANGUAGES } from '../../voices/rules';
+import type { Message } from '../shared/message-base';
 import { blank, checkedName, checkedTarget, familyOf, nodeOrMessageText, pollingOf, type PollingProps, type VoiceAction } from '../shared/voice-settings';
 
 /** The node's properties as the editor stores them. */
@@ -13,20 +15,6 @@ export interface CloneNodeProps extends PollingProps {
 }
 
 export const CLONE_ACTIONS: readonly VoiceAction[] = ['create', 'list', 'query', 'update', 'delete'];
-
-export interface CloneSettings {
-  family: VoiceFamily;
-  targetModel: string;
-  /** CosyVoice prefix or Qwen preferred_name. */
-  name: string;
-  /** CosyVoice: language_hints, only for the targets that take them (others ignore the field). */
-  languageHints?: string[];
-  /** Qwen: the sample's language. */
-  language?: string;
-  /** Qwen: optional transcript of the sample (msg.text). */
-  text?: string;
-  polling: { intervalMs: number; timeoutMs: number };
-}
 
 function hintsOf(props: CloneNodeProps, msg: Message): string[] {
   const raw = blank(props.languageHints) ? msg.languageHints : props.languageHints;

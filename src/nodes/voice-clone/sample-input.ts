@@ -5,15 +5,11 @@
  * passed on for the service to fetch.
  */
 import { fileURLToPath } from 'node:url';
-import { maxSampleFileBytes } from '../../dashscope/voice-sample';
 import type { VoiceFamily } from '../../dashscope/voice-services';
 import { InputError } from '../../speech/input-error';
+import type { SampleInput } from '../../voices/clone';
+import { maxSampleFileBytes } from '../../voices/sample';
 import { readSampleFile, refuseSampleFile, type SampleFileAccess } from './sample-file';
-
-export type SampleInput =
-  | { kind: 'url'; url: string }
-  /** `stem` names the upload (the extension follows the sniffed format). */
-  | { kind: 'bytes'; bytes: Buffer; stem: string };
 
 const EXPECTED = 'the voice sample: a Buffer, a file path, an http(s) URL or a data: URI';
 

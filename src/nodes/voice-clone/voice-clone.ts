@@ -1,10 +1,10 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { InputError } from '../../speech/input-error';
-import { attachVoiceNode, baseMessage, type VoiceJob } from '../shared/voice-node';
+import { createClone, updateClone } from '../../voices/clone';
+import { attachVoiceNode, outputBase, type VoiceJob, type VoiceOutcome } from '../shared/voice-node';
 import { manageVoices } from '../shared/voice-management';
 import { sampleFolderOf } from '../shared/limits';
 import { actionPicker, familyOf, nodeActionOf, pollingOf, voiceIdOf } from '../shared/voice-settings';
-import { createClone, updateClone } from './clone-actions';
 import { checkCloneNode, CLONE_ACTIONS, resolveCloneSettings, type CloneNodeProps } from './clone-settings';
 import type { SampleFileAccess } from './sample-file';
 import { readSampleInput } from './sample-input';
@@ -34,13 +34,13 @@ export = function registerVoiceClone(RED: NodeAPI): void {
       logDetail: (text) => this.debug(text),
     };
 
-    async function run(given: VoiceJob): Promise<string> {
+    async function run(given: VoiceJob): Promise<VoiceOutcome> {
       const family = familyOf(props.family);
       const { action, job } = pickAction(given);
       if (action === 'list' || action === 'query' || action === 'delete') {
         const managed = await manageVoices(job, family, 'clone', action);
         job.send(managed.msg);
-        return managed.summary;
+        return managed.outcome;
       }
       if (action === 'update') {
         if (family === 'qwen') throw new InputError('InvalidInput', 'Qwen voice cloning has no update: delete the voice and create it again');
@@ -48,8 +48,8 @@ export = function registerVoiceClone(RED: NodeAPI): void {
         const polling = pollingOf(props, job.msg);
         const input = await readSampleInput(job.msg.payload, family, files);
         const voice = await updateClone(job, polling, id, input);
-        job.send({ ...baseMessage(job.msg), payload: voice.voice, voice: voice.voice, model: voice.targetModel, customVoice: voice });
-        return `updated ${voice.voice}`;
+        job.send({ ...outputBase(job.msg), payload: voice.voice, voice: voice.voice, model: voice.targetModel, customVoice: voice });
+        return { status: 'updated', params: { voice: voice.voice } };
       }
       const settings = resolveCloneSettings(props, job.msg);
       const input = await readSampleInput(job.msg.payload, family, files);
@@ -62,8 +62,8 @@ export = function registerVoiceClone(RED: NodeAPI): void {
         ...(result.requestId ? { requestId: result.requestId } : {}),
         ...(result.fallbackReason ? { fallbackReason: result.fallbackReason } : {}),
       };
-      job.send({ ...baseMessage(job.msg), payload: result.voice.voice, voice: result.voice.voice, model: result.voice.targetModel, customVoice });
-      return `ready: ${result.voice.voice}`;
+      job.send({ ...outputBase(job.msg), payload: result.voice.voice, voice: result.voice.voice, model: result.voice.targetModel, customVoice });
+      return { status: 'ready', params: { voice: result.voice.voice } };
     }
 
     attachVoiceNode(RED, this, def.config, { settingsError, run });

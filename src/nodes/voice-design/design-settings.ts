@@ -1,8 +1,9 @@
-import type { DesignRequest } from '../../dashscope/customization';
-import { checkDesignText } from '../../dashscope/design-text';
-import { DESIGN_RULES, type VoiceFamily } from '../../dashscope/voice-services';
+import type { VoiceFamily } from '../../dashscope/voice-services';
 import { InputError } from '../../speech/input-error';
-import type { Message } from '../shared/voice-node';
+import type { DesignSettings } from '../../voices/design';
+import { checkDesignText } from '../../voices/design-text';
+import { designRulesOf } from '../../voices/rules';
+import type { Message } from '../shared/message-base';
 import { blank, checkedName, checkedTarget, familyOf, nodeOrMessageText, pollingOf, type PollingProps, type VoiceAction } from '../shared/voice-settings';
 
 /** The node's properties as the editor stores them. */
@@ -23,11 +24,6 @@ const DEFAULT_TARGET: Record<VoiceFamily, string> = { cosyvoice: 'cosyvoice-v3-f
 
 export const DESIGN_ACTIONS: readonly VoiceAction[] = ['create', 'list', 'query', 'delete'];
 
-export interface DesignSettings extends DesignRequest {
-  family: VoiceFamily;
-  polling: { intervalMs: number; timeoutMs: number };
-}
-
 export interface ResolvedDesign {
   settings: DesignSettings;
   /** msg.payload carried a prompt that the node's own prompt overrode. */
@@ -37,7 +33,7 @@ export interface ResolvedDesign {
 /** The parts that do not depend on the texts: checked at deploy as well. */
 function baseSettings(props: DesignNodeProps, msg: Message): Omit<DesignSettings, 'voicePrompt' | 'previewText' | 'language'> {
   const family = familyOf(props.family);
-  const rules = DESIGN_RULES[family];
+  const rules = designRulesOf(family);
   const targetModel = checkedTarget(family, 'design', nodeOrMessageText('targetModel', props.targetModel, msg.targetModel));
   const name = checkedName(family, nodeOrMessageText('voiceName', props.voiceName, msg.voiceName));
   const sampleRate = blank(props.sampleRate) ? 24000 : Number(props.sampleRate);

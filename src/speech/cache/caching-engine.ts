@@ -1,10 +1,11 @@
-import { ChunkEmitter, type AudioDescriptor } from '../chunk-emitter';
+import type { AudioDescriptor } from '../../audio/audio-message';
+import { ChunkEmitter } from '../chunk-emitter';
 import type { ActiveSpeech, SpeechEngine } from '../speech-queue';
-import type { Message, Utterance, UtteranceOutput } from '../utterance';
+import type { Utterance, UtteranceEvents, UtteranceSummary } from '../utterance';
 import type { Entry, EntryMeta } from './entry-codec';
 import { openSummary, sealSummary } from './sealed-summary';
 
-/** What the caching engine needs of the store (the store may live in another bundle: no classes across it). */
+/** What the caching engine needs of the store (the tts-config node's, shared by its nodes). */
 export interface PhraseCache {
   /** The size bound: an utterance longer than this is not recorded at all (a long LLM answer). */
   readonly maxBytes: number;
@@ -16,6 +17,12 @@ export interface PhraseCache {
 
 export interface CachedMeta extends EntryMeta {
   audio: AudioDescriptor;
+}
+
+/** A replayed phrase's summary: the one stored, nothing billed, marked. */
+interface CachedSummary extends UtteranceSummary {
+  characters: 0;
+  cached: true;
 }
 
 export interface CachingOptions<Settings> {
@@ -52,45 +59,46 @@ export class CachingEngine<Settings> implements SpeechEngine<Settings> {
 
   /** Speaks through the engine and records what it says, to be stored if the utterance finishes. */
   live(utterance: Utterance<Settings>, onOver: () => void, knownKey?: string): ActiveSpeech {
-    const below = utterance.output;
+    const below = utterance.events;
     const chunks: Buffer[] = [];
     let audio: AudioDescriptor | undefined;
-    let summary: Record<string, unknown> | undefined;
-    let broken = false;
     let recorded = 0;
-    const recorder: UtteranceOutput = {
-      audio: (msg: Message) => {
-        const payload = msg.payload as Buffer;
-        if (payload.length > 0 && !broken) {
-          recorded += payload.length;
+    let tooLong = false;
+    const recorder: UtteranceEvents = {
+      started: (descriptor) => {
+        audio = descriptor;
+        below.started(descriptor);
+      },
+      audio: (chunk) => {
+        if (!tooLong) {
+          recorded += chunk.length;
           if (recorded > this.cache.maxBytes) {
-            broken = true; // could never be stored: stop holding on to its audio
+            tooLong = true; // could never be stored: stop holding on to its audio
             chunks.length = 0;
-          } else chunks.push(payload);
-        } else if (msg.partial === true || msg.interrupted === true) broken = true;
-        audio ??= msg.audio as AudioDescriptor;
-        below.audio(msg);
+          } else chunks.push(chunk);
+        }
+        below.audio(chunk);
       },
-      event: (msg: Message) => {
-        summary = msg.payload as Record<string, unknown>;
-        below.event(msg);
-      },
-      complete: (err?: Error) => {
-        below.complete(err);
-        if (err || broken || !summary || !audio || audio.fallback || summary.fallback === true || chunks.length === 0) return;
+      done: (summary) => {
+        below.done(summary);
+        // Fallback-voice audio is marked in its descriptor (and its summary): never stored.
+        if (tooLong || !audio || audio.fallback || chunks.length === 0) return;
         const key = knownKey ?? this.options.keyOf(utterance.settings, utterance.text);
         // The text is the utterance's again on a hit; the rest of the summary (word timestamps
         // included) is sealed under the text, so the file never holds what was said in clear.
         const stored: Record<string, unknown> = { ...summary };
         delete stored.text;
         const meta = { audio, chunks: chunks.map((c) => c.length) };
-        // After the output went out: storing (sealing included) never delays the audio or done().
+        // After the events went out: storing (sealing included) never delays the audio or done().
         Promise.resolve()
           .then(() => this.cache.put(key, { ...meta, summary: sealSummary(stored, key, utterance.text) }, chunks))
           .catch((e: unknown) => this.options.onWarning(`could not store a phrase in the cache: ${e instanceof Error ? e.message : String(e)}`));
       },
+      // Failed or stopped part way: never stored.
+      failed: (err) => below.failed(err),
+      stopped: () => below.stopped(),
     };
-    utterance.output = recorder;
+    utterance.events = recorder;
     return this.inner.speak(utterance, onOver);
   }
 }
@@ -126,11 +134,12 @@ class Lookup<Settings> implements ActiveSpeech {
     }
     if (this.cancelled) return;
     this.cancelled = true;
-    this.utterance.output.complete();
+    this.utterance.events.stopped();
     this.onOver();
   }
 
-  private replay(entry: Entry, summary: Record<string, unknown>): void {
+  /** `stored`: the summary the engine gave when the phrase was stored, less its text (sealed with it). */
+  private replay(entry: Entry, stored: Record<string, unknown>): void {
     const meta = entry.meta as CachedMeta;
     const emitter = new ChunkEmitter(this.utterance, meta.audio);
     let offset = 0;
@@ -140,13 +149,14 @@ class Lookup<Settings> implements ActiveSpeech {
       offset += length;
     }
     const firstAudioAt = emitter.firstAudioAt ?? this.utterance.receivedAt;
-    emitter.finish({
-      ...summary,
+    const summary: CachedSummary = {
+      ...(stored as Omit<CachedSummary, 'text'>),
       text: this.utterance.text,
       timeToFirstAudioMs: firstAudioAt - this.utterance.receivedAt,
       characters: 0,
       cached: true,
-    });
+    };
+    emitter.finish(summary);
     this.onOver();
   }
 }

@@ -1,8 +1,8 @@
-import type { AudioFormat } from '../../dashscope/cosyvoice';
+import { describeAudio, type AudioDescriptor, type AudioFormat } from '../../audio/audio-message';
 import { isAuthFailure, type DashScopeError } from '../../dashscope/errors';
-import { ChunkEmitter, describeAudio, durationMs, type AudioDescriptor, type UtteranceSummary } from '../chunk-emitter';
+import { ChunkEmitter, durationMs } from '../chunk-emitter';
 import type { ActiveSpeech, SpeechEngine } from '../speech-queue';
-import type { Message, Utterance, UtteranceOutput } from '../utterance';
+import type { Utterance, UtteranceEvents, UtteranceSummary } from '../utterance';
 import { wavHeader as wavHeaderFor } from '../../audio/resample';
 import { fallbackLanguage } from './language';
 import type { LocalSynthesis, LocalVoice } from './espeak';
@@ -148,7 +148,7 @@ export class FallbackEngine<Settings> implements SpeechEngine<Settings> {
 
 /** One utterance: through the service, or (from the start or after it failed) the local voice. */
 class FallbackSpeech<Settings> implements ActiveSpeech {
-  private readonly below: UtteranceOutput;
+  private readonly below: UtteranceEvents;
   private live: ActiveSpeech | undefined;
   private heard = false;
   private local = false;
@@ -160,26 +160,34 @@ class FallbackSpeech<Settings> implements ActiveSpeech {
     private readonly utterance: Utterance<Settings>,
     private readonly onOver: () => void,
   ) {
-    this.below = utterance.output;
+    this.below = utterance.events;
   }
 
   speakLive(inner: SpeechEngine<Settings>): void {
-    this.utterance.output = {
-      audio: (msg: Message) => {
-        if ((msg.payload as Buffer).length > 0) this.heard = true;
-        this.below.audio(msg);
+    const ended = (err: Error | undefined): void => {
+      if (this.local) return; // the service's speech was cancelled to speak locally
+      if (err && !this.heard && fallsBack(err) && this.engine.canFallBack) {
+        this.engine.markDown(err);
+        this.speakLocally(err);
+        return;
+      }
+      this.over = true;
+      if (err) this.below.failed(err);
+      else this.below.stopped();
+    };
+    this.utterance.events = {
+      started: (audio) => {
+        this.heard = true;
+        this.below.started(audio);
       },
-      event: (msg: Message) => this.below.event(msg),
-      complete: (err?: Error) => {
-        if (this.local) return; // the service's speech was cancelled to speak locally
-        if (err && !this.heard && fallsBack(err) && this.engine.canFallBack) {
-          this.engine.markDown(err);
-          this.speakLocally(err);
-          return;
-        }
+      audio: (chunk) => this.below.audio(chunk),
+      done: (summary) => {
+        if (this.local) return;
         this.over = true;
-        this.below.complete(err);
+        this.below.done(summary);
       },
+      failed: (err) => ended(err),
+      stopped: () => ended(undefined),
     };
     this.live = inner.speak(this.utterance, () => {
       if (!this.local) this.onOver();
@@ -234,7 +242,7 @@ class FallbackSpeech<Settings> implements ActiveSpeech {
       (pcm) => {
         if (this.over) return;
         const audio: AudioDescriptor = { ...describeAudio(format, sampleRate), fallback: true };
-        const emitter = new ChunkEmitter({ id: this.utterance.id, base: this.utterance.base, output: this.below }, audio);
+        const emitter = new ChunkEmitter({ events: this.below }, audio);
         if (format === 'wav') emitter.chunk(wavHeaderFor(sampleRate, pcm.length));
         const step = Math.max(2, Math.round((sampleRate * CHUNK_MS) / 1000) * 2);
         for (let at = 0; at < pcm.length; at += step) emitter.chunk(pcm.subarray(at, at + step));
@@ -267,7 +275,8 @@ class FallbackSpeech<Settings> implements ActiveSpeech {
     if (this.over) return;
     this.over = true;
     this.utterance.detach();
-    this.below.complete(err);
+    if (err) this.below.failed(err);
+    else this.below.stopped();
     this.onOver();
   }
 }

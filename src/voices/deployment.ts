@@ -4,13 +4,18 @@
  * error for UNDEPLOYED and for running out of time (docs/protocol.md "Custom voices: CosyVoice
  * status").
  */
-import type { CustomVoice } from './customization';
-import { DashScopeError } from './errors';
-import { stoppedError } from './http-json';
+import type { CustomizationClient, CustomVoice } from '../dashscope/customization';
+import { DashScopeError } from '../dashscope/errors';
+import { stoppedError } from '../dashscope/http-json';
+import type { ActionContext } from './context';
 
-export interface DeploymentWait {
+/** How a CosyVoice voice is waited for: a query every intervalMs, for at most timeoutMs. */
+export interface Polling {
   intervalMs: number;
   timeoutMs: number;
+}
+
+export interface DeploymentWait extends Polling {
   signal?: AbortSignal;
   /** Each status seen, with the time waited so far (for the node's status line). */
   onStatus?(voice: CustomVoice, waitedMs: number): void;
@@ -73,4 +78,15 @@ export async function waitUntilDeployed(voiceId: string, query: () => Promise<Cu
     }
     await sleep(wait.intervalMs, wait.signal);
   }
+}
+
+/** Waits until a CosyVoice custom voice is OK, showing how long it has been deploying. */
+export function waitForCosyVoice(ctx: ActionContext, client: CustomizationClient, voiceId: string, polling: Polling): Promise<CustomVoice> {
+  return waitUntilDeployed(voiceId, () => client.query('voice-enrollment', voiceId), {
+    ...polling,
+    signal: ctx.signal,
+    onStatus: (v, waitedMs) => {
+      if (v.status === 'DEPLOYING') ctx.progress('deploying', { seconds: Math.round(waitedMs / 1000) });
+    },
+  });
 }

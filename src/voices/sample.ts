@@ -4,8 +4,9 @@
  * sample rate, channels and duration against the family's rules (docs/protocol.md "Custom voices:
  * clone samples"). MP3 and M4A are not decoded here; the service checks their insides.
  */
-import { DashScopeError } from './errors';
-import { SAMPLE_RULES, type VoiceFamily } from './voice-services';
+import { DashScopeError } from '../dashscope/errors';
+import type { VoiceFamily } from '../dashscope/voice-services';
+import { sampleRulesOf } from './rules';
 import { isRiffWave, readWav, type WavInfo } from '../audio/wav-info';
 
 export type SampleFormat = 'wav' | 'mp3' | 'm4a';
@@ -61,11 +62,11 @@ export function dataUriLength(bytes: number, mime: string): number {
 
 /** The largest file worth reading at all (a stat check before loading a path into memory). */
 export function maxSampleFileBytes(family: VoiceFamily): number {
-  return SAMPLE_RULES[family].maxBytes;
+  return sampleRulesOf(family).maxBytes;
 }
 
 function checkWav(wav: WavInfo, family: VoiceFamily): void {
-  const rules = SAMPLE_RULES[family];
+  const rules = sampleRulesOf(family);
   if (!wav.isPcm) throw invalidSample(`the WAV holds ${wav.formatTag === 3 ? 'floating-point' : 'compressed'} audio; voice cloning takes 16-bit PCM WAV`);
   if (wav.bitsPerSample !== 16) throw invalidSample(`the WAV is ${wav.bitsPerSample}-bit; voice cloning takes 16-bit PCM WAV`);
   if (wav.sampleRate < rules.minSampleRate) {
@@ -89,7 +90,7 @@ export function inspectSample(bytes: Buffer, family: VoiceFamily): VoiceSample {
   if ('other' in sniffed) throw invalidSample(`the sample is ${sniffed.other}; voice cloning takes WAV (16-bit), MP3 or M4A`);
   const { format } = sniffed;
   const mime = SAMPLE_MIME[format];
-  const rules = SAMPLE_RULES[family];
+  const rules = sampleRulesOf(family);
   if (rules.limitAppliesToDataUri) {
     const sent = dataUriLength(bytes.length, mime);
     if (sent >= rules.maxBytes) throw invalidSample(`the sample is ${mb(bytes.length)}, ${mb(sent)} once base64-encoded; Qwen takes under ${mb(rules.maxBytes)} after encoding`);

@@ -1,14 +1,20 @@
 /**
- * What voice-design does for a create, free of Node-RED: one (billed) call that returns the new
- * voice and its preview; the preview goes out at once, and a CosyVoice design is then waited for
- * until it is OK. Whether CosyVoice designs pass through DEPLOYING is unconfirmed, so the voice
- * is queried either way: an OK answer ends the wait on the first look (docs/protocol.md
+ * A voice designed from a text description, for either family: one (billed) call that returns the
+ * new voice and its preview; the preview is handed on at once, and a CosyVoice design is then
+ * waited for until it is OK. Whether CosyVoice designs pass through DEPLOYING is unconfirmed, so
+ * the voice is queried either way: an OK answer ends the wait on the first look (docs/protocol.md
  * "Unconfirmed points" voice-design-deploying).
  */
-import { CustomizationClient, type CustomVoice } from '../../dashscope/customization';
-import { playablePreview, type PlayableAudio } from '../../dashscope/preview-audio';
-import { waitForCosyVoice, type ActionContext } from '../shared/action-context';
-import type { DesignSettings } from './design-settings';
+import { CustomizationClient, type CustomVoice, type DesignRequest } from '../dashscope/customization';
+import type { VoiceFamily } from '../dashscope/voice-services';
+import type { ActionContext } from './context';
+import { waitForCosyVoice, type Polling } from './deployment';
+import { playablePreview, type PlayableAudio } from './preview-audio';
+
+export interface DesignSettings extends DesignRequest {
+  family: VoiceFamily;
+  polling: Polling;
+}
 
 export interface DesignResult {
   voice: CustomVoice;
@@ -26,7 +32,7 @@ export async function createDesign(ctx: ActionContext, settings: DesignSettings,
     sampleRate: settings.sampleRate,
     format: settings.format,
   };
-  ctx.progress('designing voice');
+  ctx.progress('designingVoice');
   const created = settings.family === 'qwen' ? await client.createQwenDesign(request) : await client.createCosyVoiceDesign(request);
   if (created.preview) onPreview(playablePreview(created.preview), created.voice, created.targetModel);
   if (settings.family === 'qwen') {

@@ -3,8 +3,8 @@
  * nodes use for their chunks (`{format:'pcm', sampleRate, channels:1, bitDepth:16}`). A WAV
  * preview is unwrapped (header stripped, rate read from it); mp3/opus stay as they are.
  */
-import type { PreviewAudio } from './customization';
-import { DashScopeError } from './errors';
+import type { PreviewAudio } from '../dashscope/customization';
+import { DashScopeError } from '../dashscope/errors';
 import { readWav } from '../audio/wav-info';
 
 export interface PlayableAudio {

@@ -1,11 +1,11 @@
 /** The checks made before a customization request: clone samples, design texts, preview audio. */
 import assert from 'node:assert/strict';
-import { checkDesignText, guessLanguage } from '../../src/dashscope/design-text';
-import type { DashScopeError } from '../../src/dashscope/errors';
-import { playablePreview } from '../../src/dashscope/preview-audio';
-import { safeFileName } from '../../src/dashscope/temporary-upload';
-import { dataUriLength, inspectSample, sniffSample, toDataUri } from '../../src/dashscope/voice-sample';
 import { readWav } from '../../src/audio/wav-info';
+import type { DashScopeError } from '../../src/dashscope/errors';
+import { safeFileName } from '../../src/dashscope/temporary-upload';
+import { checkDesignText, guessLanguage } from '../../src/voices/design-text';
+import { playablePreview } from '../../src/voices/preview-audio';
+import { dataUriLength, inspectSample, sniffSample, toDataUri } from '../../src/voices/sample';
 import { wavHeader } from '../simulator/audio';
 import { m4aSample, mp3Sample, oggSample, wavSample } from '../support/voice-samples';
 

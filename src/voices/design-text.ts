@@ -4,8 +4,9 @@
  * language the request names. Lengths count characters (code points), as the service's limits
  * are stated (docs/protocol.md "Custom voices: design texts").
  */
-import { DashScopeError } from './errors';
-import { DESIGN_RULES, type VoiceFamily } from './voice-services';
+import { DashScopeError } from '../dashscope/errors';
+import type { VoiceFamily } from '../dashscope/voice-services';
+import { designRulesOf } from './rules';
 
 export function invalidDesign(problem: string): DashScopeError {
   return new DashScopeError({ code: 'InvalidDesign', message: `voice design refused (nothing was sent): ${problem}`, origin: 'client', retryable: false });
@@ -63,7 +64,7 @@ export interface DesignText {
 
 /** Throws InvalidDesign naming the broken rule; returns the texts trimmed and the language settled. */
 export function checkDesignText(family: VoiceFamily, input: { voicePrompt: string; previewText: string; language?: string }): DesignText {
-  const rules = DESIGN_RULES[family];
+  const rules = designRulesOf(family);
   const voicePrompt = input.voicePrompt.trim();
   const previewText = input.previewText.trim();
   if (!voicePrompt) throw invalidDesign('the voice description (voice prompt) is empty');

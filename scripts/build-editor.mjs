@@ -1,0 +1,36 @@
+// Writes resources/catalog.js, the model and voice catalog of the edit dialogs, from the runtime's
+// own view of it (editorCatalog() in src/nodes/tts-config/catalog-endpoint.ts, over
+// src/dashscope/catalog.json), so a dialog offers and checks exactly what the runtime accepts.
+// It is a static file beside the hand-written editor library (resources/editor.js) because a
+// dialog's validators run synchronously while the editor loads flows: they cannot wait for a
+// request. Node-RED serves resources/ at resources/<module>/<file>.
+import { build } from 'esbuild';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export async function buildEditor(root) {
+  const bundled = await build({
+    entryPoints: [join(root, 'src/nodes/tts-config/catalog-endpoint.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    write: false,
+    logLevel: 'warning',
+  });
+  const loaded = { exports: {} };
+  new Function('module', 'exports', 'require', bundled.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
+  const catalog = loaded.exports.editorCatalog();
+  mkdirSync(join(root, 'resources'), { recursive: true });
+  writeFileSync(
+    join(root, 'resources', 'catalog.js'),
+    '// Written by scripts/build-editor.mjs from src/dashscope/catalog.json: edit those, not this.\n' +
+      `(this.DashScopeEditor = this.DashScopeEditor || {}).catalog = ${JSON.stringify(catalog)};\n`,
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await buildEditor(join(dirname(fileURLToPath(import.meta.url)), '..'));
+}
