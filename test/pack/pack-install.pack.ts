@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import WebSocket from 'ws';
 import { legNodeRed4, legNodeRed5, type Leg } from './legs';
 import { startNodeRed } from './node-red-process';
@@ -148,11 +148,17 @@ describe('the packed package, installed the way the Palette Manager installs it'
       optionalDependencies?: Record<string, string>;
     };
     const allowed = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})]);
-    for (const type of TYPES) {
-      const code = readFileSync(join(ROOT, 'nodes', `${type}.js`), 'utf8');
+    // The node entries and the runtime bundle they share: a relative require must name a file the
+    // package ships next to it; anything else a built-in or a runtime dependency.
+    const shipped = [...TYPES.map((type) => `${type}.js`), 'lib/runtime.js'];
+    assert.ok(shipped.length > TYPES.length && existsSync(join(ROOT, 'nodes', 'lib', 'runtime.js')), 'the runtime bundle is checked too');
+    for (const file of shipped) {
+      const code = readFileSync(join(ROOT, 'nodes', file), 'utf8');
       const required = [...code.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1] as string);
-      const foreign = required.filter((name) => !name.startsWith('node:') && !builtinModules.includes(name) && !allowed.has(name.split('/')[0] as string));
-      assert.deepEqual(foreign, [], `nodes/${type}.js requires modules that are not runtime dependencies`);
+      const missing = required.filter((name) => name.startsWith('.') && !existsSync(join(ROOT, 'nodes', dirname(file), name)));
+      assert.deepEqual(missing, [], `nodes/${file} requires files the package does not ship`);
+      const foreign = required.filter((name) => !name.startsWith('.') && !name.startsWith('node:') && !builtinModules.includes(name) && !allowed.has(name.split('/')[0] as string));
+      assert.deepEqual(foreign, [], `nodes/${file} requires modules that are not runtime dependencies`);
     }
   });
 
