@@ -29,10 +29,11 @@ const runTask = (taskId: string): string =>
 const instruction = (action: string, taskId: string, input: object): string =>
   JSON.stringify({ header: { action, task_id: taskId, streaming: 'duplex' }, payload: { input } });
 
-/** One CosyVoice task on `ws`; resolves with ms from run-task to the first audio frame, after task-finished. */
-function cosyTask(ws: WebSocket, text: string): Promise<number> {
-  const taskId = randomUUID().replace(/-/g, '');
-  const t0 = performance.now();
+/**
+ * Listens on `ws` until the task there finishes: resolves with ms from `t0` to its first audio
+ * frame. `onStarted` runs at task-started (a task run here); an armed task is started already.
+ */
+function firstAudioOfTask(ws: WebSocket, t0: number, onStarted?: () => void): Promise<number> {
   let first = -1;
   return new Promise((resolve, reject) => {
     const onMessage = (data: Buffer, binary: boolean): void => {
@@ -41,17 +42,25 @@ function cosyTask(ws: WebSocket, text: string): Promise<number> {
         return;
       }
       const event = (JSON.parse(data.toString()) as { header: { event: string } }).header.event;
-      if (event === 'task-started') {
-        ws.send(instruction('continue-task', taskId, { text }));
-        ws.send(instruction('finish-task', taskId, {}));
-      } else if (event === 'task-finished') {
+      if (event === 'task-started') onStarted?.();
+      else if (event === 'task-finished') {
         ws.off('message', onMessage);
         resolve(first);
       } else if (event === 'task-failed') reject(new Error('task failed'));
     };
     ws.on('message', onMessage);
-    ws.send(runTask(taskId));
   });
+}
+
+/** One CosyVoice task on `ws`; resolves with ms from run-task to the first audio frame, after task-finished. */
+function cosyTask(ws: WebSocket, text: string): Promise<number> {
+  const taskId = randomUUID().replace(/-/g, '');
+  const finished = firstAudioOfTask(ws, performance.now(), () => {
+    ws.send(instruction('continue-task', taskId, { text }));
+    ws.send(instruction('finish-task', taskId, {}));
+  });
+  ws.send(runTask(taskId));
+  return finished;
 }
 
 export async function rawCosyVoice(baseWs: string, key: string): Promise<{ speak(text: string): Promise<number>; close(): void }> {
@@ -88,25 +97,12 @@ export async function rawCosyVoiceArmed(baseWs: string, key: string): Promise<{ 
   const speak = async (text: string): Promise<number> => {
     await started;
     const id = taskId;
-    const t0 = performance.now();
-    let first = -1;
-    return new Promise((resolve, reject) => {
-      const onMessage = (data: Buffer, binary: boolean): void => {
-        if (binary) {
-          if (first < 0) first = performance.now() - t0;
-          return;
-        }
-        const event = (JSON.parse(data.toString()) as { header: { event: string } }).header.event;
-        if (event === 'task-finished') {
-          ws.off('message', onMessage);
-          arm();
-          resolve(first);
-        } else if (event === 'task-failed') reject(new Error('task failed'));
-      };
-      ws.on('message', onMessage);
-      ws.send(instruction('continue-task', id, { text }));
-      ws.send(instruction('finish-task', id, {}));
-    });
+    const finished = firstAudioOfTask(ws, performance.now());
+    ws.send(instruction('continue-task', id, { text }));
+    ws.send(instruction('finish-task', id, {}));
+    const first = await finished;
+    arm();
+    return first;
   };
   return { speak, close: () => ws.close() };
 }
