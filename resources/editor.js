@@ -6,7 +6,10 @@
  * flag exactly what the runtime takes and refuses; nothing about models is typed into a dialog.
  *
  * A dialog keeps what is its own (its fields, what shows for which model); the library holds the
- * rows several dialogs have, the model, voice and target pickers, and the validators.
+ * rows several dialogs have, the advanced section (essentials first), the model, voice and target
+ * pickers, the validators, and the mending of imported nodes whose service node is missing.
+ * catalog.js also brings runtime rules bundled as they are (lib.rules: which base URLs a service
+ * node refuses, which voices a model speaks, how an instruction's length is counted).
  */
 (function (root) {
     'use strict';
@@ -17,7 +20,18 @@
     // The texts of the shared rows live once, in the catalog of the service node (tts-config).
     var TEXTS = 'node-red-contrib-dashscope-tts/tts-config:tts-config.editor.';
     var FAMILIES = ['cosyvoice', 'qwen'];
-    var NOTE_STYLE = 'font-size: 0.9em; color: var(--red-ui-secondary-text-color, #888)';
+    /** Model ids are long: their selects take the row's whole width beside the label. */
+    var WIDE = 'calc(100% - 110px)';
+    /**
+     * A note or tip sits in its own row, in the column of the inputs: wrapped lines stay there
+     * instead of running under the labels. Dialogs that build such a row themselves use these
+     * (lib.style) too, so that every note and tip looks alike.
+     */
+    var STYLE = {
+        note: 'display: inline-block; width: 70%; vertical-align: top; font-size: 0.9em; color: var(--red-ui-secondary-text-color, #888)',
+        tip: 'display: inline-block; width: 70%; box-sizing: border-box; vertical-align: top'
+    };
+    lib.style = STYLE;
 
     function textKey(key) { return TEXTS + key; }
     function text(key, args) { return RED._(TEXTS + key, args); }
@@ -53,13 +67,29 @@
 
     function blank(v) { return v === undefined || v === null || v === ''; }
 
-    // The node whose dialog was opened last: its fields speak for it while the dialog is open.
-    var editing = null;
+    // The nodes whose dialogs are open, the innermost last: a service node's dialog opens over a
+    // speech node's (the pencil beside Service), and when it closes, the speech node's fields
+    // speak for it again. Only the innermost dialog's fields are in the page under node-input-*.
+    var editing = [];
+
+    function opened(node) {
+        closed(node);
+        editing.push(node);
+    }
+    /** Closed (saved, cancelled, deleted). Node-RED cancels a new service node with a stand-in `this` that has its id only. */
+    function closed(node) {
+        editing = editing.filter(function (n) { return n !== node && n.id !== node.id; });
+    }
+    function isEditing(node) {
+        var top = editing[editing.length - 1];
+        return !!top && (top === node || top.id === node.id);
+    }
 
     /** A property's value: the dialog's field while the node is being edited, else the node's own. */
     function current(node, prop) {
-        var field = editing === node ? $('#node-input-' + prop) : { length: 0 };
-        return field.length ? field.val() : node[prop];
+        var field = isEditing(node) ? $('#node-input-' + prop) : { length: 0 };
+        if (!field.length) { return node[prop]; }
+        return field.is(':checkbox') ? field.prop('checked') : field.val();
     }
 
     /**
@@ -104,6 +134,39 @@
         return model && model.family === rulesOf(family).modelFamily ? [model] : modelsOf(family);
     }
 
+    /**
+     * Whether the runtime would speak `voice` with `model` (blank: msg.voice or the model's first
+     * voice decides then; an unknown model: the model field is flagged). The runtime's own rule,
+     * src/dashscope/voice-rule.ts, bundled into catalog.js (lib.rules) and run over its catalog.
+     */
+    function voiceFits(model, voice) {
+        return !lib.rules.voiceProblem(catalog(), model, voice);
+    }
+
+    /**
+     * A setting only some models take, that the runtime refuses on the others (SSML, an
+     * instruction): valid when unset, or when the node's model (or an unknown one: the model field
+     * is flagged) has `key` in the catalog.
+     */
+    function modelTakes(key) {
+        return function (v) {
+            if (blank(v) || v === false || (typeof v === 'string' && !v.trim())) { return true; }
+            var model = modelInfo(current(this, 'model'));
+            return !model || !!model[key];
+        };
+    }
+
+    /**
+     * Shows the row of `field` where the model takes it, and also where it holds a value the
+     * model does not take: the field is marked then, and a marked field is never hidden.
+     */
+    function showRow(field, takes) {
+        var input = $('#node-input-' + field);
+        var holds = input.is(':checkbox') ? input.prop('checked') : !blank(input.val()) && String(input.val()).trim() !== '';
+        $('.dashscope-tts-row-' + field).toggle(!!takes || !!holds);
+    }
+    lib.showRow = showRow;
+
     function synthesisValidators(family) {
         return {
             model: function (v) {
@@ -112,12 +175,7 @@
             },
             format: function (v) { return union(modelOrFamily(this, family), 'formats').indexOf(v) >= 0; },
             sampleRate: function (v) { return union(modelOrFamily(this, family), 'sampleRates').indexOf(Number(v)) >= 0; },
-            // A system voice must belong to the model; any other id may be a custom voice.
-            voice: function (v) {
-                var id = (v || '').trim();
-                var system = catalog().voices[family].filter(function (s) { return s.id === id; })[0];
-                return !system || system.models.indexOf(current(this, 'model')) >= 0;
-            }
+            voice: function (v) { return voiceFits(current(this, 'model'), (v || '').trim()); }
         };
     }
 
@@ -127,7 +185,9 @@
         parameter: parameter,
         oneOf: oneOf,
         byFamily: byFamily,
-        characters: characters
+        characters: characters,
+        voiceFits: voiceFits,
+        modelTakes: modelTakes
     };
 
     // ---- rows several dialogs share -----------------------------------------------------------
@@ -136,8 +196,9 @@
     function label(key, icon, free) {
         return '<label' + (free ? '' : ' for="node-input-' + key + '"') + '><i class="fa fa-' + icon + '"></i> <span data-i18n="' + textKey('label.' + key) + '"></span></label>';
     }
-    function row(content, className) {
-        return '<div class="form-row' + (className ? ' ' + className : '') + '">' + content + '</div>';
+    /** A form row; `hidden`: shown by the dialog once it has something to show. */
+    function row(content, className, hidden) {
+        return '<div class="form-row' + (className ? ' ' + className : '') + '"' + (hidden ? ' style="display: none"' : '') + '>' + content + '</div>';
     }
     function checkbox(field, key, style) {
         return '<label for="node-input-' + field + '" style="width: auto' + (style || '') + '"><input type="checkbox" id="node-input-' + field + '" style="width: auto; margin: 0 4px 0 0"> <span data-i18n="' + key + '"></span></label>';
@@ -148,18 +209,20 @@
 
     /**
      * The rows a template names in <div data-dashscope-rows="service model …"></div>, in that
-     * order (besides `check:<field>` and the rows a node type builds for itself).
+     * order (besides the tokens `check:<field>`, `text:`/`select:`/`textarea:<field>[:icon]`,
+     * `language:<field>`, `tip:<key>`, `advanced:` and the rows a node type builds for itself).
      */
     var ROWS = {
         service: row(label('config', 'key') + '<input type="text" id="node-input-config">'),
-        model: row(label('model', 'cube') + select('model', '70%')) +
-            row('<label>&nbsp;</label><span id="dashscope-tts-model-note" style="' + NOTE_STYLE + '"></span>'),
+        model: row(label('model', 'cube') + select('model', WIDE)) +
+            row('<label>&nbsp;</label><span id="dashscope-tts-model-note" style="' + STYLE.note + '"></span>', 'dashscope-tts-note'),
         voice: row(label('voice', 'user') +
                 '<input type="text" id="node-input-voice" list="node-input-voice-list" style="width: calc(70% - 84px)"><datalist id="node-input-voice-list"></datalist>' +
                 ' <button id="dashscope-tts-list-voices" class="red-ui-button" data-i18n="[title]' + textKey('button.listVoices') + '"><i class="fa fa-list"></i></button>' +
                 ' <button id="dashscope-tts-preview" class="red-ui-button" data-i18n="[title]' + textKey('button.preview') + '"><i class="fa fa-play"></i></button>') +
-            row('<label>&nbsp;</label><span id="dashscope-tts-voice-note" style="' + NOTE_STYLE + '"></span>' +
-                ' <audio id="dashscope-tts-preview-audio" controls style="display: none; height: 28px; vertical-align: middle; max-width: 70%"></audio>'),
+            // The voice buttons' note and the preview's player: rows shown once there is something in them.
+            row('<label>&nbsp;</label><span id="dashscope-tts-voice-note" style="' + STYLE.note + '"></span>', 'dashscope-tts-row-voice-note', true) +
+            row('<label>&nbsp;</label><audio id="dashscope-tts-preview-audio" controls style="height: 28px; vertical-align: middle; width: 70%"></audio>', 'dashscope-tts-row-preview', true),
         audio: row(label('format', 'file-audio-o') + select('format', '100px') +
                 ' <label for="node-input-sampleRate" style="width: auto; margin-left: 12px" data-i18n="' + textKey('label.sampleRate') + '"></label>' + select('sampleRate', '100px') + ' Hz') +
             row('<label for="node-input-bitRate" data-i18n="' + textKey('label.bitRate') + '"></label><input type="text" id="node-input-bitRate" style="width: 120px">', 'dashscope-tts-row-bitRate'),
@@ -169,11 +232,11 @@
         offline: row(label('offline', 'life-ring', true) +
             checkbox('cache', textKey('label.cache')) + checkbox('fallback', textKey('label.fallback'), '; margin-left: 12px')),
         family: row(label('family', 'sitemap') + select('family', '70%')),
-        target: row(label('targetModel', 'cube') + select('targetModel', '70%')),
+        target: row(label('targetModel', 'cube') + select('targetModel', WIDE)),
         voiceName: row(label('voiceName', 'user') + '<input type="text" id="node-input-voiceName" style="width: 70%">'),
         action: row(label('action', 'tasks') + select('action', '70%')),
-        poll: row(label('pollInterval', 'clock-o') + '<input type="text" id="node-input-pollInterval" placeholder="10" style="width: 60px">' +
-            ' <span data-i18n="' + textKey('label.pollTimeout') + '"></span> <input type="text" id="node-input-pollTimeout" placeholder="300" style="width: 60px"> s', 'dashscope-tts-row-poll'),
+        poll: row(label('pollInterval', 'clock-o') + '<input type="text" id="node-input-pollInterval" placeholder="10" style="width: 60px"> s' +
+            ' <label for="node-input-pollTimeout" style="width: auto; margin-left: 12px" data-i18n="' + textKey('label.pollTimeout') + '"></label> <input type="text" id="node-input-pollTimeout" placeholder="300" style="width: 60px"> s', 'dashscope-tts-row-poll'),
         name: row('<label for="node-input-name"><i class="fa fa-tag"></i> <span data-i18n="node-red:common.label.name"></span></label>' +
             '<input type="text" id="node-input-name" data-i18n="[placeholder]node-red:common.label.name">')
     };
@@ -196,6 +259,28 @@
     function checkRow(type, field) {
         return row('<label>&nbsp;</label>' + checkbox(field, type + '.label.' + field), 'dashscope-tts-row-' + field);
     }
+
+    /**
+     * `language:<field>`: the Language row every node with a language setting has, alike in each:
+     * a select whose options the dialog fills with lib.languages (blank first: automatic).
+     */
+    function languageRow(field) {
+        return row(label('language', 'language', true).replace('<label>', '<label for="node-input-' + field + '">') + select(field, '70%'), 'dashscope-tts-row-' + field);
+    }
+
+    /** `tip:<key>`: the text <type>.tip.<key> in a row of its own, in the column of the inputs. */
+    function tipRow(type, key) {
+        return row('<label>&nbsp;</label><div class="form-tips" style="' + STYLE.tip + '" data-i18n="[html]' + type + '.tip.' + key + '"></div>', 'dashscope-tts-row-tip-' + key);
+    }
+
+    /**
+     * `advanced:` ends a dialog's essentials: the rows after it (to the end of the placeholder) are
+     * in a section that opens on demand, as the options of core nodes such as http request do, and
+     * opens by itself when it holds a value that is not the default or an invalid one (openAdvanced).
+     */
+    var ADVANCED_START = '<div class="form-row dashscope-tts-advanced-toggle"><a href="#" class="dashscope-tts-advanced-link">' +
+        '<i class="fa fa-caret-right"></i> <span data-i18n="' + textKey('advanced') + '"></span></a></div>' +
+        '<div class="dashscope-tts-advanced" style="display: none">';
 
     var FIELD_ROW = /^(text|select|textarea):(\w+)(?::([\w-]+))?$/;
     /**
@@ -225,16 +310,76 @@
         var template = $('script[data-template-name="' + type + '"]');
         if (!template.length) { return; }
         template[0].text = template[0].text.replace(PLACEHOLDER, function (all, names) {
-            return names.split(/\s+/).map(function (name) {
+            var advanced = false;
+            return names.split(/\s+/).filter(Boolean).map(function (name) {
+                if (name === 'advanced:') { advanced = true; return ADVANCED_START; }
                 var check = /^check:(\w+)$/.exec(name);
+                var language = /^language:(\w+)$/.exec(name);
+                var tip = /^tip:(\w+)$/.exec(name);
                 var field = FIELD_ROW.exec(name);
-                var html = check ? checkRow(type, check[1]) : field ? fieldRow(type, field[1], field[2], field[3]) : (ownRows && ownRows[name]) || ROWS[name];
+                var html = check ? checkRow(type, check[1]) : language ? languageRow(language[1]) : tip ? tipRow(type, tip[1])
+                    : field ? fieldRow(type, field[1], field[2], field[3]) : (ownRows && ownRows[name]) || ROWS[name];
                 if (!html) { throw new Error(type + ': no shared row "' + name + '"'); }
                 return html;
-            }).join('\n');
+            }).join('\n') + (advanced ? '</div>' : '');
         });
     }
     lib.rows = ROWS;
+
+    /** Blank, or the same as the default: what a new node has. */
+    function isDefault(value, fallback) {
+        return blank(value) || String(value) === String(fallback);
+    }
+
+    /**
+     * Wires the toggle of the dialog's advanced section, and opens it when one of its fields holds
+     * a value that is not the default, or one the field's validator refuses: nothing set there
+     * stays out of sight. A field in it can also become invalid while the dialog is open (another
+     * family or target takes other languages): after every change in the form, the section opens
+     * when it holds a marked field.
+     */
+    function openAdvanced(node) {
+        var section = $('.dashscope-tts-advanced').last();
+        if (!section.length) { return; }
+        var link = section.prev('.dashscope-tts-advanced-toggle').find('a');
+        function show(open) {
+            section.toggle(open);
+            link.find('i').toggleClass('fa-caret-right', !open).toggleClass('fa-caret-down', open);
+        }
+        link.on('click', function (e) { e.preventDefault(); show(!section.is(':visible')); });
+        var defaults = node._def.defaults;
+        var holds = section.find('[id^="node-input-"], [id^="node-config-input-"]').toArray().some(function (el) {
+            var prop = el.id.replace(/^node-(config-)?input-/, '');
+            var d = defaults[prop];
+            if (!d) { return false; }
+            var value = node[prop];
+            var valid = !d.validate || d.validate.call(node, value) === true;
+            return !valid || !isDefault(value, d.value);
+        });
+        show(holds);
+        // After Node-RED's own handlers, which mark the field that changed (and those a change
+        // revalidates), have run.
+        section.closest('form').on('change keyup input', function () {
+            setTimeout(function () {
+                if (!section.is(':visible') && section.find('.input-error').length) { show(true); }
+            }, 0);
+        });
+    }
+    lib.openAdvanced = openAdvanced;
+
+    /**
+     * Fills a Language row: blank (automatic) first, then `values`, each shown by its language's
+     * name (`codeOf` turns a value into its code when the values are not codes, as Qwen's).
+     */
+    function languages(selectEl, values, value, codeOf) {
+        fill(selectEl, [''].concat(values), function (v) {
+            var key = 'language.' + (v ? (codeOf ? codeOf(v) : v) : 'auto');
+            var name = text(key);
+            // A value of a flow written elsewhere (e.g. "zh, en") is shown as it is.
+            return name.indexOf(key) >= 0 ? v : name;
+        }, value, true);
+    }
+    lib.languages = languages;
 
     // ---- pickers ------------------------------------------------------------------------------
 
@@ -251,10 +396,18 @@
         list.forEach(function (v) { $('<option>').attr('value', v).text(textOf ? textOf(v) : v).appendTo(select); });
         if (list.indexOf(shown) >= 0) { select.val(shown); }
     }
-    /** Leaves enabled only the options the model (or family) takes. */
+    /**
+     * Leaves enabled only the options the model (or family) takes, and the chosen one: a chosen
+     * option that is disabled has no value for the field (jQuery's val() gives null), so the
+     * field's validator could not mark it, and a blank-means-automatic field would pass.
+     */
     function enable(select, allowed) {
         var offered = allowed.map(String);
-        select.find('option').each(function () { $(this).prop('disabled', offered.indexOf($(this).val()) < 0); });
+        var chosen = select.find('option:selected').attr('value');
+        select.find('option').each(function () {
+            var value = $(this).attr('value');
+            $(this).prop('disabled', offered.indexOf(value) < 0 && value !== chosen);
+        });
     }
     lib.fill = fill;
     lib.enable = enable;
@@ -269,7 +422,8 @@
      * in the runtime). Answers may be Blobs, so the raw XMLHttpRequest is kept to read errors.
      */
     function voiceButtons(family, modelSelect) {
-        var note = $('#dashscope-tts-voice-note');
+        var noteText = $('#dashscope-tts-voice-note');
+        var note = { text: function (t) { noteText.text(t); $('.dashscope-tts-row-voice-note').show(); } };
         var voiceList = $('#node-input-voice-list');
         function post(path, data, blob) {
             var raw;
@@ -314,7 +468,8 @@
                 var audio = $('#dashscope-tts-preview-audio');
                 var previous = audio.attr('src');
                 if (previous) { URL.revokeObjectURL(previous); }
-                audio.attr('src', URL.createObjectURL(blob)).show();
+                audio.attr('src', URL.createObjectURL(blob));
+                $('.dashscope-tts-row-preview').show();
                 note.text(text('voiceNote.playing', { voice: voice }));
                 var playing = audio[0].play();
                 // A browser that refuses to play without a fresh click still shows the controls.
@@ -335,10 +490,16 @@
         var format = $('#node-input-format');
         var sampleRate = $('#node-input-sampleRate');
         var models = modelsOf(family);
-        fill(modelSelect, ids(models), function (id) {
-            var model = modelInfo(id);
-            return id + (model && !model.systemVoices ? ' ' + text('customOnly') : '');
-        }, node.model, true);
+        fill(modelSelect, ids(models), null, node.model, true);
+        // Models that speak custom voices only, in a group of their own (their ids are long
+        // enough: a note in each option would be cut off).
+        var customOnly = $('<optgroup>').attr('label', text('customOnlyGroup'));
+        modelSelect.find('option').each(function () {
+            var model = modelInfo(this.value);
+            if (model && !model.systemVoices) { customOnly.append(this); }
+        });
+        if (customOnly.children().length) { modelSelect.append(customOnly); }
+        if (!blank(node.model)) { modelSelect.val(String(node.model)); }
         fill(format, union(models, 'formats'), null, node.format, true);
         fill(sampleRate, union(models, 'sampleRates').sort(ascending), null, node.sampleRate, true);
         var bitRates = rules.parameters.ranges.bit_rate_kbps;
@@ -436,12 +597,14 @@
             outputLabels: function (i) { return this._(type + '.outputs.' + i); },
             labelStyle: nameStyle,
             oneditprepare: function () {
-                editing = this;
+                opened(this);
                 if (prepare) { prepare.call(this); }
+                openAdvanced(this);
             },
-            // Closed: its validators read its own values again, not another dialog's fields.
-            oneditsave: function () { editing = null; },
-            oneditcancel: function () { editing = null; }
+            // Closed: its validators read its own values again, not its dialog's fields.
+            oneditsave: function () { closed(this); },
+            oneditcancel: function () { closed(this); },
+            oneditdelete: function () { closed(this); }
         }, own.label ? { label: own.label } : {});
     };
 
@@ -484,7 +647,7 @@
     /**
      * A custom-voice node (voice-clone, voice-design) of `spec.kind`: the defaults and behaviour
      * both share. The spec gives its default voice name, actions, `dependents` and `own(rules)`
-     * (see voiceDialog), and an `oneditprepare` for its own pickers.
+     * (see voiceDialog), an `oneditprepare` for its own pickers and `rows`, its own rows by name.
      */
     lib.voiceNode = function (type, spec) {
         var actions = spec.actions.concat('msg');
@@ -518,7 +681,92 @@
                     if (spec.oneditprepare) { spec.oneditprepare.call(this); }
                     voiceDialog(this, { kind: spec.kind, actions: actions, dependents: spec.dependents, own: spec.own });
                 }
-            })
+            }, spec.rows)
         };
     };
+
+    // ---- imported nodes whose service node is missing -------------------------------------------
+    //
+    // The examples refer to the service node of the demo flow (id dashscope-tts-config) and carry
+    // none of their own, so importing one into the demo raises no conflict. Anywhere else the
+    // reference would dangle: when nodes are imported (or pasted), a missing service node is
+    // replaced by the only one the workspace has, or, with none, created with that id and the
+    // settings of a new one (region Beijing, key from DASHSCOPE_API_KEY). The mending joins
+    // the import's history entry, so one Undo takes back both; nodes loaded from the server are
+    // left as they are.
+
+    var SERVICE = 'tts-config';
+    var pending = [];
+
+    /** The node's properties that refer to a service node. */
+    function serviceProps(node) {
+        var defaults = (node._def && node._def.defaults) || {};
+        return Object.keys(defaults).filter(function (p) { return defaults[p].type === SERVICE; });
+    }
+
+    function mendImported() {
+        var nodes = pending.filter(function (n) { return RED.nodes.node(n.id) === n; });
+        pending = [];
+        var services = [];
+        RED.nodes.eachConfig(function (c) { if (c.type === SERVICE) { services.push(c); } });
+        var events = [];
+        var created = {};
+        nodes.forEach(function (node) {
+            serviceProps(node).forEach(function (prop) {
+                var id = node[prop];
+                if (blank(id) || (RED.nodes.node(id) && !created[id])) { return; }
+                if (services.length === 1) {
+                    events.push({ t: 'edit', node: node, changes: (function (c) { c[prop] = id; return c; })({}), changed: node.changed, dirty: RED.nodes.dirty() });
+                    node[prop] = services[0].id;
+                    services[0].users.push(node);
+                } else if (services.length === 0) {
+                    if (!created[id]) {
+                        var def = RED.nodes.getType(SERVICE);
+                        var service = { id: id, type: SERVICE, _def: def, users: [], changed: true, _: def._ };
+                        Object.keys(def.defaults).forEach(function (d) { service[d] = JSON.parse(JSON.stringify(def.defaults[d].value)); });
+                        created[id] = RED.nodes.add(service);
+                        events.unshift({ t: 'add', nodes: [id], dirty: RED.nodes.dirty() });
+                        // Every node that names it uses it now (others imported earlier too).
+                        RED.nodes.eachNode(function (n) {
+                            if (n !== node && serviceProps(n).some(function (p) { return n[p] === id; })) { created[id].users.push(n); RED.editor.validateNode(n); }
+                        });
+                    }
+                    if (created[id].users.indexOf(node) < 0) { created[id].users.push(node); }
+                } else {
+                    return; // several: the user chooses (the node is marked until then)
+                }
+                node.changed = true;
+                node.dirty = true;
+                RED.editor.validateNode(node);
+            });
+        });
+        if (!events.length) { return; }
+        // One step with the import: Undo takes back the nodes and what they were bound to at once.
+        var imported = RED.history.peek();
+        if (imported && nodes.some(function (n) { return addedBy(imported, n.id); })) {
+            RED.history.replace({ t: 'multi', events: [imported].concat(events), dirty: imported.dirty });
+        } else {
+            RED.history.push(events.length === 1 ? events[0] : { t: 'multi', events: events, dirty: events[0].dirty });
+        }
+        // The service nodes that gained users: the config sidebar counts them.
+        var gained = services.length === 1 ? [services[0]] : Object.keys(created).map(function (id) { return created[id]; });
+        gained.forEach(function (service) { RED.events.emit('nodes:change', service); });
+        RED.nodes.dirty(true);
+        RED.view.redraw(true);
+    }
+
+    /** Whether the history event (an import's 'add', perhaps inside a 'multi') added the node `id`. */
+    function addedBy(event, id) {
+        if (event.t === 'multi') { return (event.events || []).some(function (e) { return addedBy(e, id); }); }
+        return event.t === 'add' && (event.nodes || []).some(function (n) { return n === id || (n && n.id === id); });
+    }
+
+    if (root.RED && RED.events) {
+        RED.events.on('nodes:add', function (node) {
+            // An import marks its nodes changed (the server's flows are loaded unchanged).
+            if (!node.changed || !serviceProps(node).length) { return; }
+            if (!pending.length) { setTimeout(mendImported, 0); }
+            pending.push(node);
+        });
+    }
 })(this);

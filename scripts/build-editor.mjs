@@ -3,7 +3,9 @@
 // src/dashscope/catalog.json), so a dialog offers and checks exactly what the runtime accepts.
 // It is a static file beside the hand-written editor library (resources/editor.js) because a
 // dialog's validators run synchronously while the editor loads flows: they cannot wait for a
-// request. Node-RED serves resources/ at resources/<module>/<file>.
+// request. Node-RED serves resources/ at resources/<module>/<file>. Beside the catalog it holds the
+// runtime rules a dialog applies as they are (src/nodes/tts-config/editor-rules.ts, bundled for the
+// browser as DashScopeEditor.rules), so that a rule is written once.
 import { build } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,11 +25,26 @@ export async function buildEditor(root) {
   const loaded = { exports: {} };
   new Function('module', 'exports', 'require', bundled.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
   const catalog = loaded.exports.editorCatalog();
+  // The runtime rules a dialog runs as they are (not rewritten for the browser): bundled for it.
+  const rules = await build({
+    entryPoints: [join(root, 'src/nodes/tts-config/editor-rules.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'cjs',
+    target: 'es2017',
+    write: false,
+    logLevel: 'warning',
+  });
   mkdirSync(join(root, 'resources'), { recursive: true });
   writeFileSync(
     join(root, 'resources', 'catalog.js'),
-    '// Written by scripts/build-editor.mjs from src/dashscope/catalog.json: edit those, not this.\n' +
-      `(this.DashScopeEditor = this.DashScopeEditor || {}).catalog = ${JSON.stringify(catalog)};\n`,
+    '// Written by scripts/build-editor.mjs from src/dashscope/catalog.json and src/nodes/tts-config/editor-rules.ts: edit those, not this.\n' +
+      '(function (lib) {\n' +
+      `lib.catalog = ${JSON.stringify(catalog)};\n` +
+      'lib.rules = (function () { var module = { exports: {} }, exports = module.exports;\n' +
+      rules.outputFiles[0].text +
+      'return module.exports; })();\n' +
+      '})(this.DashScopeEditor = this.DashScopeEditor || {});\n',
   );
 }
 

@@ -1,7 +1,8 @@
 // `npm start` as a newcomer runs it, checked from outside: the real command in a fresh user
 // directory, without DASHSCOPE_API_KEY (offline demo mode). Passes when the editor answers and
-// the demo flow is deployed (GET /flows holds its tab and a tts-config node on the simulator),
-// then stops everything with SIGTERM. Used by .ci/run's bare leg; prints one line and exits 0/1.
+// the demo flow is deployed (GET /flows holds its tab, its button wired to a speech node, and a
+// tts-config node on the simulator), then stops everything with SIGTERM. Used by .ci/run's bare
+// leg; prints one line and exits 0/1.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -72,7 +73,9 @@ while (!verdict) {
       const nodes = JSON.parse(flows.body);
       const tab = nodes.find((n) => n.type === 'tab');
       const config = nodes.find((n) => n.type === 'tts-config');
-      if (tab && config && config.region === 'custom' && /DASHSCOPE_SIMULATOR_URL/.test(config.endpoint) && /offline demo mode/i.test(output)) {
+      const speech = nodes.find((n) => n.type === 'cosyvoice-stream' && n.z === tab?.id && n.config === config?.id);
+      const button = nodes.find((n) => n.type === 'inject' && n.z === tab?.id && (n.wires ?? []).flat().includes(speech?.id));
+      if (tab && config && button && config.region === 'custom' && /DASHSCOPE_SIMULATOR_URL/.test(config.endpoint) && /offline demo mode/i.test(output)) {
         verdict = { ok: true, seconds: ((Date.now() - started) / 1000).toFixed(1), tab: tab.label, nodes: nodes.length };
       } else {
         verdict = { ok: false, reason: `GET /flows has no demo flow on the simulator: ${flows.body.slice(0, 300)}` };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
+import { editorCatalog } from '../src/nodes/tts-config/catalog-endpoint';
 import { editorDefinition } from './support/editor-definition';
 
 const ROOT = join(__dirname, '..');
@@ -27,6 +28,17 @@ const LIBRARY = readFileSync(join(ROOT, 'resources', 'editor.js'), 'utf8');
 const LIBRARY_TAG = '<script src="resources/node-red-contrib-dashscope-tts/editor.js"></script>';
 const CATALOG_TAG = '<script src="resources/node-red-contrib-dashscope-tts/catalog.js"></script>';
 const BARE_LABEL = /<label[^>]*>(?:<i [^>]*><\/i>)?\s*([A-Za-z][^<]*)<\/label>/g;
+/** A row a template names by a token the library expands (see expandTemplate in resources/editor.js). */
+const ROW_TOKEN = /^(?:advanced:|(?:check|language|tip):\w+|(?:text|select|textarea):\w+(?::[\w-]+)?)$/;
+
+/** The library run on its own, as a page runs it: its shared rows (DashScopeEditor.rows). */
+function libraryRows(): Record<string, string> {
+  const sandbox: { DashScopeEditor?: { rows: Record<string, string> } } = {};
+  vm.runInNewContext(LIBRARY, sandbox);
+  return sandbox.DashScopeEditor?.rows ?? {};
+}
+/** The shared rows by name, and the one each synthesis dialog gets built for its type (tuning). */
+const SHARED_ROWS = [...Object.keys(libraryRows()), 'tuning'];
 
 /**
  * The keys of a node's own catalog that the library looks up for it: its output labels, and by
@@ -35,6 +47,7 @@ const BARE_LABEL = /<label[^>]*>(?:<i [^>]*><\/i>)?\s*([A-Za-z][^<]*)<\/label>/g
 function libraryKeysFor(type: string, html: string, outputs: number): string[] {
   const keys = Array.from({ length: outputs }, (_, i) => `${type}.outputs.${i}`);
   for (const [, field] of html.matchAll(/(?:check|text|select|textarea):(\w+)/g)) keys.push(`${type}.label.${field}`);
+  for (const [, tip] of html.matchAll(/\btip:(\w+)/g)) keys.push(`${type}.tip.${tip}`);
   const tuning = /tuning: \{([^}]*)\}/.exec(html)?.[1] ?? '';
   for (const [, field] of tuning.matchAll(/(\w+):/g)) keys.push(`${type}.label.${field}`);
   if (html.includes('DashScopeEditor.synthesis(')) keys.push(`${type}.placeholder.voice`, `${type}.placeholder.voiceCustomOnly`);
@@ -56,8 +69,10 @@ describe('editor texts in two languages', () => {
         const zh = keys(catalog('zh-CN', type)).sort();
         assert.deepEqual(zh, en);
         assert.ok(en.every((k) => k.startsWith(`${type}.`)), 'keys are namespaced by the node type');
-        const label = catalog('zh-CN', type)[type] as Catalog;
-        assert.ok(Object.values(label.label as Catalog).some((v) => typeof v === 'string' && CJK.test(v)), 'zh-CN labels are in Chinese');
+        // Most texts are Chinese (names, codes and values such as "CosyVoice" or "pcm" stay as they are).
+        const zhCatalog = catalog('zh-CN', type);
+        const texts = zh.map((k) => lookup(zhCatalog, k) as string);
+        assert.ok(texts.filter((t) => CJK.test(t)).length * 2 > texts.length, `zh-CN texts are in Chinese: ${texts.filter((t) => !CJK.test(t)).join(' | ')}`);
       });
 
       it('loads the editor library from resources/, before its own script', () => {
@@ -73,7 +88,13 @@ describe('editor texts in two languages', () => {
         const called = [...html.matchAll(/_\('([^']+)'/g)].map((m) => m[1] as string);
         const built = type === 'tts-config' ? [] : libraryKeysFor(type, html, definition.outputs);
         const rowLabels = built.filter((k) => k.startsWith(`${type}.label.`));
-        assert.ok(used.length + rowLabels.length > 0, 'the edit dialog takes its labels from the catalog');
+        // Each row its template names is one the library builds (a shared row, labelled from the
+        // service node's catalog, or a token such as text:<field>) or one the dialog defines itself.
+        const tokens = (/data-dashscope-rows="([^"]*)"/.exec(html)?.[1] ?? '').split(/\s+/).filter(Boolean);
+        assert.ok(used.length + rowLabels.length + tokens.length > 0, 'the edit dialog takes its labels from the catalogs');
+        const script = html.slice(0, html.indexOf('data-template-name='));
+        const unknown = tokens.filter((t) => !ROW_TOKEN.test(t) && !SHARED_ROWS.includes(t) && !new RegExp(`[{,\\s]${t}: `).test(script));
+        assert.deepEqual(unknown, [], 'rows the template names that nobody builds');
         for (const lang of LANGS) {
           const c = catalog(lang, type);
           for (const key of [...used, ...called, ...built]) {
@@ -119,11 +140,21 @@ describe('editor texts in two languages', () => {
       const c = catalog(lang, 'tts-config');
       for (const key of [...called, ...labels]) assert.equal(typeof lookup(c, `tts-config.editor.${key}`), 'string', `${lang}: no text for tts-config.editor.${key}`);
     }
-    const sandbox: { DashScopeEditor?: { rows: Record<string, string> } } = {};
-    vm.runInNewContext(LIBRARY, sandbox);
-    const rows = Object.values(sandbox.DashScopeEditor?.rows ?? {});
+    const rows = Object.values(libraryRows());
     assert.ok(rows.length > 5);
     assert.deepEqual(rows.flatMap((r) => [...r.matchAll(BARE_LABEL)].map((m) => m[1])), [], 'labels without data-i18n');
+  });
+
+  it('names each Qwen language type by the language it is, with a text for it in both catalogs', () => {
+    const qwen = editorCatalog().families.qwen;
+    const types = qwen.languageTypes ?? {};
+    const languageTypes = [...new Set(editorCatalog().models.flatMap((m) => m.languageTypes))].filter((t) => t !== 'Auto');
+    assert.deepEqual(Object.keys(types).sort(), languageTypes.sort(), 'every language type the models take');
+    for (const [type, code] of Object.entries(types)) {
+      assert.ok(qwen.languages.includes(code), `${type} → ${code}, one of the family's languages`);
+      for (const lang of LANGS) assert.equal(typeof lookup(catalog(lang, 'tts-config'), `tts-config.editor.language.${code}`), 'string', `${lang}: a name for ${type}`);
+    }
+    assert.equal(types.German, 'de');
   });
 
   it('each node type has a colour and an icon of its own', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeMessageInFlow } from 'node-red';
@@ -7,7 +7,8 @@ import { DashScopeSimulator } from './simulator';
 import { expectedAudio } from './simulator/audio';
 import { waitFor } from './support/collect';
 import { builtNode, collect, coreNode, freshServerEachTest, helper, nextMessages, type TestFlows } from './support/node-red';
-import { wavSample } from './support/voice-samples';
+import { CONFIG_ID, SAMPLE_FILE } from '../scripts/demo-flow.mjs';
+import { inspectSample } from '../src/voices/sample';
 
 const EXAMPLES = join(__dirname, '..', 'examples');
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
@@ -29,8 +30,14 @@ type FlowNode = { id: string; type: string; z?: string; wires?: string[][]; payl
 
 /** Nodes that make a custom voice which a synthesis node downstream then speaks with. */
 const VOICE_MAKERS = ['voice-clone', 'voice-design'];
-/** An inject payload naming a recording the user is meant to replace with their own. */
-const SAMPLE_PATH = /\.(wav|mp3|m4a)$/i;
+
+/**
+ * The service node an example gets where it is imported (the demo's, which has the examples' id):
+ * here it points at the simulator. The examples carry none, so importing one never conflicts.
+ */
+function serviceNode(baseUrl: string): TestFlows[number] {
+  return { id: CONFIG_ID, type: 'tts-config', name: '', region: 'custom', endpoint: baseUrl, workspace: '', keepWarm: false };
+}
 
 interface AudioMsg {
   payload: Buffer;
@@ -58,19 +65,18 @@ const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
 describe('example flows', () => {
   let sim: DashScopeSimulator;
   let sampleDir: string;
-  let samplePath: string;
   before(async () => {
     sim = await DashScopeSimulator.start();
-    // Stands in for the user's own recording in the voice-cloning example.
-    sampleDir = mkdtempSync(join(tmpdir(), 'example-sample-'));
-    samplePath = join(sampleDir, 'my-voice.wav');
-    writeFileSync(samplePath, wavSample({ sampleRate: 16000, seconds: 12 }));
+    // Where a file an example writes goes instead.
+    sampleDir = mkdtempSync(join(tmpdir(), 'example-output-'));
   });
   after(async () => {
     await sim.close();
     rmSync(sampleDir, { recursive: true, force: true });
   });
-  freshServerEachTest();
+  // The voice clone example reads the recording the package ships, from the folder settings.js
+  // names (npm start copies it there; here the examples folder itself is that folder).
+  freshServerEachTest({ ownSettings: true, before: () => helper.settings({ ttsVoiceSampleFolder: EXAMPLES } as Record<string, unknown>) });
 
   it('there is an example for every synthesis node', () => {
     const used = new Set(files.flatMap((f) => (JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as FlowNode[]).map((n) => n.type)));
@@ -82,10 +88,45 @@ describe('example flows', () => {
     for (const type of ourTypes.filter((t) => t !== 'tts-config')) assert.ok(used.has(type), `no example uses ${type}`);
   });
 
-  it('every example refers to the tts-config node by the shared id, so importing two examples keeps one config node', () => {
+  it('no example carries a service node; every node that needs one names the shared id (the demo\'s), so importing never conflicts', () => {
+    let referring = 0;
     for (const f of files) {
       const flow = JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as FlowNode[];
-      assert.deepEqual(flow.filter((n) => n.type === 'tts-config').map((n) => n.id), ['dashscope-tts-config'], f);
+      assert.deepEqual(flow.filter((n) => n.type === 'tts-config').map((n) => n.id), [], f);
+      for (const n of flow.filter((n) => ourTypes.includes(n.type) && n.type !== 'pcm-speaker')) {
+        assert.equal(n.config, CONFIG_ID, `${f}: ${n.type} ${n.id}`);
+        referring += 1;
+      }
+    }
+    assert.ok(referring >= files.length, 'every example has nodes that use the service');
+  });
+
+  it('the voice clone example clones the recording the package ships, by its name in ttsVoiceSampleFolder', () => {
+    const file = files.find((f) => f.startsWith('voice clone '));
+    assert.ok(file, 'a voice clone example');
+    const flow = JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as FlowNode[];
+    const clone = flow.find((n) => n.type === 'voice-clone' && n.action === 'create') as FlowNode;
+    const inject = flow.find((n) => n.type === 'inject' && (n.wires ?? []).flat().includes(clone.id)) as FlowNode;
+    assert.equal(inject.payload, SAMPLE_FILE);
+    assert.doesNotMatch(JSON.stringify(flow), /\/home\/pi\/my-voice/);
+    // A real recording both families accept (rate, length, size), not a stand-in.
+    const bytes = readFileSync(join(EXAMPLES, SAMPLE_FILE));
+    for (const family of ['cosyvoice', 'qwen'] as const) {
+      const { wav } = inspectSample(bytes, family);
+      assert.ok(wav && wav.durationSeconds >= 10 && wav.durationSeconds <= 13, `${family}: ${wav?.durationSeconds} s`);
+    }
+    assert.ok(bytes.length < 700_000, `${bytes.length} bytes`);
+    assert.match(JSON.stringify(flow), /MIT/, 'a comment says under which licence it comes');
+  });
+
+  it('each example\'s tab is named as its entry in Import › Examples, which starts with the palette name of a node it shows', () => {
+    const paletteNames = ['cosyvoice tts', 'qwen tts', 'voice clone', 'voice design', 'pcm speaker'];
+    for (const f of files) {
+      const flow = JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8')) as FlowNode[];
+      const tabs = flow.filter((n) => n.type === 'tab');
+      assert.equal(tabs.length, 1, f);
+      assert.equal(tabs[0]?.label, f.replace(/\.json$/, ''), f);
+      assert.ok(paletteNames.some((name) => f.startsWith(`${name} `)), f);
     }
   });
 
@@ -97,21 +138,17 @@ describe('example flows', () => {
   for (const file of files) {
     it(`"${file}" deploys and speaks against the simulator`, async () => {
       const flow = JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as FlowNode[];
-      const configs = flow.filter((n) => n.type === 'tts-config');
-      assert.equal(configs.length, 1, 'each example brings its tts-config node');
-      for (const n of flow) {
-        if (n.type !== 'tab' && n.type !== 'tts-config') assert.ok(n.z, `${n.type} ${n.id} is not on a tab`);
-        if (n.config !== undefined) assert.equal(n.config, configs[0]?.id, `${n.id} refers to a tts-config that is not in the file`);
-      }
-      const deployed: TestFlows = flow.map((n) => {
-        if (n.type === 'tts-config') return { ...n, region: 'custom', endpoint: sim.baseUrl };
-        if (OBSERVED.has(n.type)) return { id: n.id, type: 'helper', z: n.z };
-        if (n.type === 'inject' && typeof n.payload === 'string' && SAMPLE_PATH.test(n.payload)) return { ...n, payload: samplePath };
-        // A file an example writes goes to this test's own directory instead.
-        if (n.type === 'file') return { ...n, filename: join(sampleDir, `${n.id}.wav`) };
-        return n;
-      });
-      await helper.load([...ourTypes.map(builtNode), ...core], deployed, { [configs[0]?.id as string]: { apiKey: 'sk-test-key' } });
+      for (const n of flow) if (n.type !== 'tab') assert.ok(n.z, `${n.type} ${n.id} is not on a tab`);
+      const deployed: TestFlows = [
+        ...flow.map((n) => {
+          if (OBSERVED.has(n.type)) return { id: n.id, type: 'helper', z: n.z };
+          // A file an example writes goes to this test's own directory instead.
+          if (n.type === 'file') return { ...n, filename: join(sampleDir, `${n.id}.wav`) };
+          return n;
+        }),
+        serviceNode(sim.baseUrl),
+      ];
+      await helper.load([...ourTypes.map(builtNode), ...core], deployed, { [CONFIG_ID]: { apiKey: 'sk-test-key' } });
 
       const synth = flow.find((n) => n.type === 'cosyvoice-stream' || n.type === 'qwen-realtime') as FlowNode;
       const [audioWire, eventWire] = synth.wires as string[][];
@@ -135,9 +172,7 @@ describe('example flows', () => {
       const voice = event?.payload.voice ?? (synth.voice as string);
       const sampleRate = event?.payload.sampleRate ?? (whole.audio?.sampleRate as number);
       // An example that makes a voice first speaks the text its change node sets, with that new voice.
-      // It may be fed directly, or through a `file in` node that reads the recording the inject names.
       const fed = new Set((trigger.wires ?? []).flat());
-      for (const id of [...fed]) if (byId(id)?.type === 'file in') for (const next of (byId(id)?.wires ?? []).flat()) fed.add(next);
       const maker = flow.find((n) => VOICE_MAKERS.includes(n.type) && fed.has(n.id));
       // Text that a change node sets in front of the synthesis node (a doorbell press, a new voice) is what is said.
       const say = flow.find((n) => n.type === 'change' && (n.wires ?? []).flat().includes(synth.id));
@@ -147,6 +182,11 @@ describe('example flows', () => {
         const made = sim.voices.get(voice);
         assert.ok(made, 'it speaks with the voice the example made');
         assert.equal(made.targetModel, synth.model, 'the synthesis node uses the model the voice was made for');
+        // A clone is made from the recording the package ships, read from ttsVoiceSampleFolder.
+        if (maker.type === 'voice-clone') {
+          const shipped = readFileSync(join(EXAMPLES, SAMPLE_FILE));
+          assert.ok(sim.uploads.objects().some((o) => o.bytes.equals(shipped)), 'the shipped recording was uploaded');
+        }
       }
       const service = synth.type === 'qwen-realtime' ? 'qwen' : 'cosyvoice';
       const expected = expectedAudio({ text, voice, sampleRate, service });
@@ -174,7 +214,7 @@ describe('example flows', () => {
 });
 
 describe('example: a smart-home alert interrupts a long announcement', () => {
-  const FILE = 'cosyvoice-stream smart-home alert interrupts an announcement.json';
+  const FILE = 'cosyvoice tts smart-home alert interrupts an announcement.json';
   let sim: DashScopeSimulator;
   before(async () => {
     // Audio streams at real-time pace here, so the briefing is still speaking when the alert fires.
@@ -187,12 +227,8 @@ describe('example: a smart-home alert interrupts a long announcement', () => {
 
   it('the alert cuts the briefing short and is spoken whole, marked to cut in at the speaker', async () => {
     const flow = JSON.parse(readFileSync(join(EXAMPLES, FILE), 'utf8')) as FlowNode[];
-    const deployed: TestFlows = flow.map((n) => {
-      if (n.type === 'tts-config') return { ...n, region: 'custom', endpoint: sim.baseUrl };
-      if (OBSERVED.has(n.type)) return { id: n.id, type: 'helper', z: n.z };
-      return n;
-    });
-    await helper.load([...ourTypes.map(builtNode), ...core], deployed, { 'dashscope-tts-config': { apiKey: 'sk-test-key' } });
+    const deployed: TestFlows = [...flow.map((n) => (OBSERVED.has(n.type) ? { id: n.id, type: 'helper', z: n.z } : n)), serviceNode(sim.baseUrl)];
+    await helper.load([...ourTypes.map(builtNode), ...core], deployed, { [CONFIG_ID]: { apiKey: 'sk-test-key' } });
     const speaker = helper.getNode('al-example-speaker');
     type Chunk = AudioMsg & { topic: string; interrupted?: boolean; priority?: boolean };
     const chunks = collect<Chunk>(speaker);

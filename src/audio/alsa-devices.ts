@@ -1,37 +1,61 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileException } from 'node:child_process';
+import { parseAplayCards, parseAplayList } from './alsa-lists';
+import { DEFAULT_CHOICE, deviceChoices, type DeviceChoice } from './device-choices';
+import { aplayReason } from './sinks/aplay-sink';
 
-export interface AlsaDevice {
-  /** What goes into the node's Device field (and `aplay -D`, speaker's `device`). */
-  name: string;
-  description: string;
+/**
+ * Why the list is short, as a code the editor has a text for in each language: aplay not
+ * installed, no sound card, aplay giving no answer in time, aplay failing.
+ */
+export type DeviceListReason = 'missing' | 'noCards' | 'timeout' | 'failed';
+
+export interface AlsaDeviceList {
+  devices: DeviceChoice[];
+  /** What kept the list short, in detail (aplay's own words where it failed). The list still has "default". */
+  error?: string;
+  /** The same, as a code (with `error`). */
+  reason?: DeviceListReason;
 }
 
-/** Parses `aplay -L`: a pcm name at the start of a line, its description indented below it. */
-export function parseAplayList(text: string): AlsaDevice[] {
-  const devices: AlsaDevice[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    if (/^\s/.test(line)) {
-      const last = devices[devices.length - 1];
-      if (last) last.description = last.description ? `${last.description} — ${line.trim()}` : line.trim();
-    } else {
-      devices.push({ name: line.trim(), description: '' });
-    }
-  }
-  return devices;
+interface AplayOutput {
+  stdout: string;
+  missing?: true;
+  error?: string;
+  timedOut?: true;
 }
 
-/** The ALSA pcms this machine offers, for the editor's device picker. Never rejects. */
-export function listAlsaDevices(command = 'aplay', timeoutMs = 5000): Promise<{ devices: AlsaDevice[]; error?: string }> {
+/** One aplay run, asynchronous and bounded: the editor waits for it, Node-RED's event loop never does. */
+function runAplay(command: string, flag: '-l' | '-L', timeoutMs: number): Promise<AplayOutput> {
   return new Promise((resolve) => {
-    execFile(command, ['-L'], { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        resolve({ devices: [], error: `${command} not found: install alsa-utils to list devices` });
-        return;
-      }
-      const devices = parseAplayList(stdout);
-      if (err && devices.length === 0) resolve({ devices, error: stderr.trim().split('\n').pop() || err.message });
-      else resolve({ devices });
-    });
+    const done = (err: ExecFileException | null, stdout: string, stderr: string): void => {
+      if (!err) resolve({ stdout });
+      else if (err.code === 'ENOENT') resolve({ stdout: '', missing: true });
+      else if (err.killed) resolve({ stdout, error: `${command} ${flag} gave no answer within ${timeoutMs} ms`, timedOut: true });
+      else resolve({ stdout, error: aplayReason(stderr) || err.message });
+    };
+    try {
+      // The C locale: `aplay -l` translates its "card"/"device" words, which the parser reads.
+      execFile(command, [flag], { timeout: timeoutMs, maxBuffer: 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, done);
+    } catch (err) {
+      resolve({ stdout: '', error: err instanceof Error ? err.message : String(err) });
+    }
   });
+}
+
+/**
+ * The devices this machine can play on, for the editor's device picker: the sound cards from
+ * `aplay -l`, named by the pcms `aplay -L` offers for them (device-choices.ts). Both run at once.
+ * Never rejects: whatever fails, "default" is offered and `error` says what is missing.
+ */
+export async function listAlsaDevices(command = 'aplay', timeoutMs = 5000): Promise<AlsaDeviceList> {
+  const [cards, pcms] = await Promise.all([runAplay(command, '-l', timeoutMs), runAplay(command, '-L', timeoutMs)]);
+  if (cards.missing || pcms.missing) {
+    return { devices: [{ ...DEFAULT_CHOICE }], error: `${command} not found: install alsa-utils to list devices`, reason: 'missing' };
+  }
+  const cardList = parseAplayCards(cards.stdout);
+  const devices = deviceChoices(cardList, parseAplayList(pcms.stdout));
+  const failed = pcms.error !== undefined ? pcms : cards.error !== undefined ? cards : undefined;
+  if (failed) return { devices, error: failed.error, reason: failed.timedOut ? 'timeout' : 'failed' };
+  if (cardList.length === 0) return { devices, error: 'no sound cards found (aplay -l lists none)', reason: 'noCards' };
+  return { devices };
 }

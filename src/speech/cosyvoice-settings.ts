@@ -1,9 +1,10 @@
-import { cosyVoiceVoices, modelInfo, modelsOf, rawCatalog, systemVoicesFor } from '../dashscope/catalog';
+import { modelInfo, rawCatalog, systemVoicesFor } from '../dashscope/catalog';
 import type { AudioFormat } from '../audio/audio-message';
 import type { CosyVoiceTaskParams } from '../dashscope/cosyvoice';
 import { billedLength } from '../dashscope/text';
 import { InputError } from './input-error';
 import { blank, numberIn, numberSetting, textField } from './setting-values';
+import { checkVoice } from './voice-check';
 
 /** The node's properties as the editor stores them (numbers may arrive as strings, blanks as ''). */
 export interface CosyVoiceNodeProps {
@@ -41,26 +42,6 @@ interface Limits {
 /** The service's parameter ranges and limits, as the catalog states them (docs/protocol.md "CosyVoice: limits"). */
 function limits(): Limits {
   return (rawCatalog() as unknown as { cosyvoice_limits: Limits }).cosyvoice_limits;
-}
-
-/** The target model encoded in a custom voice id (`{target_model}-{prefix}-{hex}`), if it has one. */
-function customVoiceModel(voice: string): string | undefined {
-  return modelsOf('cosyvoice')
-    .map((m) => m.id)
-    .sort((a, b) => b.length - a.length)
-    .find((id) => voice.startsWith(`${id}-`));
-}
-
-function checkVoice(model: string, voice: string): void {
-  const target = customVoiceModel(voice);
-  if (target && target !== model) {
-    throw new InputError('VoiceModelMismatch', `voice "${voice}" was created for ${target} and cannot speak with ${model}`);
-  }
-  if (target) return;
-  const system = cosyVoiceVoices().find((v) => v.voice === voice);
-  if (system && !system.models.includes(model)) {
-    throw new InputError('VoiceModelMismatch', `voice "${voice}" belongs to ${system.models.join(', ')}, not ${model}`);
-  }
 }
 
 /**

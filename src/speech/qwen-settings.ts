@@ -1,8 +1,9 @@
-import { modelInfo, qwenVoices } from '../dashscope/catalog';
+import { modelInfo } from '../dashscope/catalog';
 import type { AudioFormat } from '../audio/audio-message';
 import type { QwenMode, QwenSessionSettings } from '../dashscope/qwen-realtime';
 import { InputError } from './input-error';
 import { numberIn, numberSetting, textField } from './setting-values';
+import { checkVoice } from './voice-check';
 
 export interface QwenNodeProps {
   model: string;
@@ -52,13 +53,7 @@ export function resolveQwenSettings(props: QwenNodeProps, overrides: QwenOverrid
 
   const voice = text('voice', props.voice, overrides.voice) || (info.systemVoices ? 'Cherry' : '');
   if (!voice) throw new InputError('VoiceRequired', `${info.id} speaks only custom voices: set the voice id created for it (the node's Voice, or msg.voice)`);
-  const system = qwenVoices().find((v) => v.voice === voice);
-  if (!info.systemVoices && system) {
-    throw new InputError('VoiceModelMismatch', `${info.id} does not take system voices such as "${voice}": use a voice created for it`);
-  }
-  if (info.systemVoices && system && !system.models.includes(info.id)) {
-    throw new InputError('VoiceModelMismatch', `voice "${voice}" is not available on ${info.id}`);
-  }
+  checkVoice(info.id, voice);
 
   const mode = (textField('mode', props.mode) || 'server_commit') as QwenMode;
   if (mode !== 'server_commit' && mode !== 'commit') throw new InputError('InvalidSetting', `mode must be server_commit or commit (got ${JSON.stringify(mode)})`);

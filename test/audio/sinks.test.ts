@@ -3,7 +3,6 @@
 import { newCaptureFile, readCapture, ALSA_NO_DEFAULT_CONFIG, ALSA_TEST_CONFIG } from '../alsa/env';
 import assert from 'node:assert/strict';
 import { BackendSelector, defaultBackendDeps } from '../../src/audio/backend-selector';
-import { listAlsaDevices, parseAplayList } from '../../src/audio/alsa-devices';
 import { framesIn, type PcmFormat } from '../../src/audio/pcm-format';
 import { AplaySink, aplayReason } from '../../src/audio/sinks/aplay-sink';
 import type { PcmSink } from '../../src/audio/sinks/sink';
@@ -190,30 +189,6 @@ describe('playback backends on an ALSA file device', function () {
       });
       assert.deepEqual(await selector.ready(), { backend: 'aplay' });
       assert.equal(probed, false);
-    });
-  });
-
-  describe('device list', () => {
-    it('lists the pcms of the ALSA configuration with their descriptions (aplay -L)', needing('aplay', async () => {
-      const { devices, error } = await listAlsaDevices();
-      assert.equal(error, undefined);
-      assert.deepEqual(
-        devices.map((d) => d.name),
-        ['default', 'capture', 'null'],
-      );
-      assert.match(devices[0]?.description ?? '', /raw capture/);
-    }));
-
-    it('parses names and indented descriptions', () => {
-      assert.deepEqual(parseAplayList('null\n    Discard all samples\nhw:CARD=Headphones,DEV=0\n    bcm2835 Headphones, bcm2835 Headphones\n    Direct hardware device\n'), [
-        { name: 'null', description: 'Discard all samples' },
-        { name: 'hw:CARD=Headphones,DEV=0', description: 'bcm2835 Headphones, bcm2835 Headphones — Direct hardware device' },
-      ]);
-    });
-
-    it('says so when aplay is missing', async () => {
-      const result = await listAlsaDevices('aplay-not-installed-here');
-      assert.deepEqual(result, { devices: [], error: 'aplay-not-installed-here not found: install alsa-utils to list devices' });
     });
   });
 });

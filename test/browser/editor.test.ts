@@ -16,6 +16,7 @@ import { expectedAudio, type DashScopeSimulator } from '../simulator';
 import { ROOT, until, type NodeRedProcess } from '../e2e/node-red-process';
 import { requireSystem } from '../support/system-deps';
 import { deploy, editorSession, js, openEditor as openEditorPage } from './editor-session';
+import { customEndpointProblem } from '../../src/nodes/tts-config/endpoint-rule';
 
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : join(ROOT, '.tmp', 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
@@ -28,7 +29,7 @@ const CONFIG_ID = 'browser-sim-config';
 const RAW_KEY = /\b(?:tts-config|cosyvoice-stream|qwen-realtime|voice-clone|voice-design|pcm-speaker)\.[A-Za-z]/;
 
 interface Catalog {
-  models: { id: string; family: string; formats: string[]; sampleRates: number[]; languageTypes: string[] }[];
+  models: { id: string; family: string; systemVoices: boolean; formats: string[]; sampleRates: number[]; languageTypes: string[] }[];
   voices: Record<'cosyvoice' | 'qwen', { id: string; models: string[] }[]>;
   families: Record<'cosyvoice' | 'qwen', { clone: { targets: string[] }; design: { targets: string[]; languages: string[]; formats: string[]; sampleRates: number[] } }>;
 }
@@ -60,7 +61,7 @@ const FIELDS: Record<string, { field: string; bad: string; good: string }> = {
   'qwen-realtime': { field: 'speechRate', bad: '9', good: '1.2' },
   'voice-clone': { field: 'voiceName', bad: 'Not Valid!', good: 'doorbell' },
   'voice-design': { field: 'voiceName', bad: 'Not Valid!', good: 'narrator' },
-  'pcm-speaker': { field: 'prebufferMs', bad: '99999', good: '300' },
+  'pcm-speaker': { field: 'volume', bad: '500', good: '80' },
 };
 
 /**
@@ -70,12 +71,14 @@ const FIELDS: Record<string, { field: string; bad: string; good: string }> = {
 const CATALOG_CHECKS: Record<string, { set: Record<string, string>; flags: Record<string, boolean>; disabled?: Record<string, string>; why: string }[]> = {
   'cosyvoice-stream': [
     { set: { format: 'opus' }, flags: { format: false, voice: false }, why: 'cosyvoice-v3-flash takes opus and longanyang' },
-    { set: { model: 'cosyvoice-v1' }, flags: { format: true, voice: true }, disabled: { format: 'opus' }, why: 'cosyvoice-v1 has no opus, and longanyang is not one of its voices' },
+    // The chosen opus stays the field's value, marked; once another is chosen, it is not offered.
+    { set: { model: 'cosyvoice-v1' }, flags: { format: true, voice: true }, why: 'cosyvoice-v1 has no opus, and longanyang is not one of its voices' },
+    { set: { format: 'mp3' }, flags: { format: false }, disabled: { format: 'opus' }, why: 'cosyvoice-v1 takes mp3, not opus' },
     { set: { model: 'cosyvoice-v3-flash' }, flags: { format: false, voice: false }, why: 'back on cosyvoice-v3-flash' },
   ],
   'qwen-realtime': [
     { set: { sampleRate: '8000' }, flags: { sampleRate: false }, why: 'qwen3-tts-flash-realtime takes 8 kHz' },
-    { set: { model: 'qwen-tts-realtime' }, flags: { sampleRate: true }, disabled: { sampleRate: '8000', format: 'mp3' }, why: 'qwen-tts-realtime takes pcm at 24 kHz only' },
+    { set: { model: 'qwen-tts-realtime' }, flags: { sampleRate: true }, disabled: { sampleRate: '16000', format: 'mp3' }, why: 'qwen-tts-realtime takes pcm at 24 kHz only (the chosen 8000 stays, marked)' },
     { set: { model: 'qwen3-tts-vd-realtime-2026-01-15' }, flags: { voice: true }, why: 'a model of designed voices takes no system voice' },
   ],
   'voice-clone': [
@@ -252,10 +255,17 @@ describe('the editor in a browser', function () {
     assert.match(await library.text(), /DashScopeEditor/);
     const served = await red.get('/resources/node-red-contrib-dashscope-tts/catalog.js');
     assert.equal(served.status, 200);
-    const sandbox: { DashScopeEditor?: { catalog: unknown } } = {};
+    const sandbox: { URL: typeof URL; DashScopeEditor?: { catalog: unknown; rules: { customEndpointProblem: typeof customEndpointProblem } } } = { URL };
     vm.runInNewContext(await served.text(), sandbox);
     const runtime = (await (await red.get('/dashscope-tts/catalog')).json()) as unknown;
     assert.deepEqual(JSON.parse(JSON.stringify(sandbox.DashScopeEditor?.catalog)), runtime, 'resources/catalog.js is what the runtime serves (rebuild if not)');
+    // The base URL rule the dialog runs is the runtime's, bundled: both answer alike.
+    for (const url of ['http://192.168.1.5:8080', 'http://127.0.0.1:1880', 'https://proxy.example.com/base', 'ftp://example.com', 'not a url', '']) {
+      for (const allowInsecure of [false, true]) {
+        assert.equal(sandbox.DashScopeEditor?.rules.customEndpointProblem(url, allowInsecure), customEndpointProblem(url, allowInsecure), `${url} (allowInsecure ${allowInsecure})`);
+      }
+    }
+    assert.match(customEndpointProblem('http://192.168.1.5:8080', false), /clear text/);
   });
 
   /**
@@ -264,7 +274,11 @@ describe('the editor in a browser', function () {
    */
   async function checkDialogs(p: Page, x: number): Promise<void> {
     const catalog = (await (await red.get('/dashscope-tts/catalog')).json()) as Catalog;
-    const ids = (family: string): string[] => catalog.models.filter((m) => m.family === family).map((m) => m.id);
+    // The models with system voices first, then (in a group of their own) those of custom voices only.
+    const ids = (family: string): string[] => {
+      const models = catalog.models.filter((m) => m.family === family);
+      return [...models.filter((m) => m.systemVoices), ...models.filter((m) => !m.systemVoices)].map((m) => m.id);
+    };
     const known = (list: string[]): string[] => list.filter((id) => catalog.models.some((m) => m.id === id));
     const rates = (list: number[]): string[] => [...list].sort((a, b) => a - b).map(String);
     const cosy = catalog.models.filter((m) => m.family === 'cosyvoice');
@@ -353,6 +367,8 @@ describe('the editor in a browser', function () {
       for (const { set, flags, disabled, why } of steps) {
         for (const [field, value] of Object.entries(set)) {
           const input = page.locator(`#node-input-${field}`);
+          // A field of the advanced section: opened as a user opens it.
+          if (!(await input.isVisible()) && !(await page.locator('.dashscope-tts-advanced').last().isVisible())) await page.locator('.dashscope-tts-advanced-link').last().click();
           if (await input.evaluate((el) => el.tagName === 'SELECT')) await input.selectOption(value);
           else await input.fill(value);
           await input.dispatchEvent('change');

@@ -73,8 +73,12 @@ export class NodeRedProcess {
     child.stderr?.on('data', (b: Buffer) => (this.output += b.toString()));
   }
 
-  /** Starts Node-RED with the package linked in, and waits until the editor answers and comms is connected. */
-  static async start(env: NodeJS.ProcessEnv): Promise<NodeRedProcess> {
+  /**
+   * Starts Node-RED with the package linked in, and waits until the editor answers and comms is
+   * connected. `settings`: more settings.js values (given as `-D name=value`, e.g. the
+   * ttsVoiceSampleFolder that npm start's settings.js sets).
+   */
+  static async start(env: NodeJS.ProcessEnv, options: { settings?: Record<string, string> } = {}): Promise<NodeRedProcess> {
     // Resolved, not joined: under scripts/test-node-red5.mjs this is Node-RED 5 instead of the devDependency.
     const redJs = require.resolve('node-red/red.js');
     if (!existsSync(join(ROOT, 'nodes/pcm-speaker.js'))) throw new Error('nodes/ is not built: run `npm run build` (npm test does)');
@@ -94,6 +98,7 @@ export class NodeRedProcess {
       'editorTheme.tours=false',
       '-D',
       'editorTheme.palette.catalogues=[]',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-D', `${name}=${value}`]),
       '--no-telemetry',
     ];
     // Its own process group, so that cleanup reaches aplay children even if Node-RED dies first.

@@ -20,9 +20,9 @@ function example(file: string): FlowNode[] {
   return JSON.parse(readFileSync(join(ROOT, 'examples', file), 'utf8')) as FlowNode[];
 }
 
-/** An example as a user would deploy it after setting up tts-config: simulator endpoint, key as a credential. */
+/** An example as a user deploys it into the demo: its nodes name the service node `dashscope-tts-config`, here on the simulator with the key as a credential. */
 function withSimulator(flows: FlowNode[], baseUrl: string): FlowNode[] {
-  return flows.map((n) => (n.type === 'tts-config' ? { ...n, region: 'custom', endpoint: baseUrl, keepWarm: false, credentials: { apiKey: KEY } } : n));
+  return [...flows, { id: 'dashscope-tts-config', type: 'tts-config', name: '', region: 'custom', endpoint: baseUrl, workspace: '', keepWarm: false, credentials: { apiKey: KEY } }];
 }
 
 function nodeOfType(flows: FlowNode[], type: string): FlowNode {
@@ -84,7 +84,7 @@ describe('end to end: example flows in a real Node-RED, audio captured from ALSA
   });
 
   it('cosyvoice-stream example: the speaker plays exactly the synthesized audio, and reports it when heard', async () => {
-    const flows = withSimulator(example('cosyvoice-stream announcement.json'), sim.baseUrl);
+    const flows = withSimulator(example('cosyvoice tts announcement.json'), sim.baseUrl);
     const speaker = speakerOf(flows, 'cosyvoice-stream');
     const inject = flows.find((n) => n.id === 'cv-example-inject') as FlowNode;
     const voice = nodeOfType(flows, 'cosyvoice-stream').voice as string;
@@ -111,7 +111,7 @@ describe('end to end: example flows in a real Node-RED, audio captured from ALSA
   });
 
   it('qwen-realtime example (a streamed LLM answer): the speaker plays exactly the synthesized audio', async () => {
-    const flows = withSimulator(example('qwen-realtime read an LLM stream.json'), sim.baseUrl);
+    const flows = withSimulator(example('qwen tts read an LLM stream.json'), sim.baseUrl);
     const speaker = speakerOf(flows, 'qwen-realtime');
     const qwen = nodeOfType(flows, 'qwen-realtime');
     const events = flows.find((n) => n.type === 'debug' && ((qwen.wires as string[][])[1] ?? []).includes(n.id)) as FlowNode;
@@ -142,7 +142,7 @@ describe('end to end: example flows in a real Node-RED, audio captured from ALSA
   });
 
   it('no usable default ALSA device: Node-RED keeps running and the node says what is wrong', async () => {
-    const flows = withSimulator(example('cosyvoice-stream announcement.json'), sim.baseUrl);
+    const flows = withSimulator(example('cosyvoice tts announcement.json'), sim.baseUrl);
     const speaker = speakerOf(flows, 'cosyvoice-stream');
     await broken.deploy(flows);
     // Loading the speaker addon here would abort the process; the node probes in a child first.

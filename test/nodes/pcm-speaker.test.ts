@@ -322,11 +322,16 @@ describe('pcm-speaker node', function () {
     await helper.load([guarded], flow);
     assert.deepEqual(permissions, ['pcm-speaker.read']);
     const res = await helper.request().get('/pcm-speaker/devices').expect(200);
-    const body = res.body as { devices: { name: string; description: string }[] };
-    assert.deepEqual(
-      body.devices.map((d) => d.name),
-      ['default', 'capture', 'null'],
-    );
+    // The test ALSA configuration: its default first, its other pcms under "more" (no sound card).
+    assert.deepEqual(res.body, {
+      devices: [
+        { name: 'default', label: 'Default output', more: false },
+        { name: 'capture', label: 'capture — Test device: the same…', more: true, description: 'Test device: the same capture under a name' },
+        { name: 'null', label: 'null — Discard all samples', more: true, description: 'Discard all samples' },
+      ],
+      error: 'no sound cards found (aplay -l lists none)',
+      reason: 'noCards',
+    });
   }));
 
   it('redeploy while playing through aplay: the child is killed and no timer is left', needing('aplay', async () => {

@@ -1,5 +1,5 @@
 import type { NodeAPI } from 'node-red';
-import { allModels, cosyVoiceInstructionMaxChars, cosyVoiceVoices, qwenVoices, serviceParameters, type ModelInfo, type ServiceParameters, type VoiceInfo } from '../../dashscope/catalog';
+import { allModels, cosyVoiceInstructionMaxChars, cosyVoiceVoices, modelsOf, qwenVoices, serviceParameters, type ModelInfo, type ServiceParameters, type VoiceInfo } from '../../dashscope/catalog';
 import { targetModels, type VoiceFamily } from '../../dashscope/voice-services';
 import { cosyVoiceHintLanguages, designRulesOf, NAME_RULES, QWEN_CLONE_LANGUAGES, type DesignRules } from '../../voices/rules';
 
@@ -18,8 +18,15 @@ export interface EditorFamily {
   /** The `family` of this family's models in `models`. */
   modelFamily: ModelInfo['family'];
   parameters: ServiceParameters;
+  /** The languages (codes) the family's Language rows offer: every one a clone sample of the family may be in. */
+  languages: string[];
   /** CosyVoice: the longest instruction. */
   instructionMaxChars?: number;
+  /**
+   * Qwen: the language_type values its models take, in catalog order ("Auto", the blank choice,
+   * left out), each with the language code its Language row shows it by ("German" → "de").
+   */
+  languageTypes?: Record<string, string>;
   /** The custom-voice name rule, as a RegExp source. */
   voiceName: string;
   /** Clone targets, each with the sample languages it takes ([]: the target takes no language). */
@@ -45,13 +52,30 @@ function editorModel(m: ModelInfo): EditorModel {
 
 function family(name: VoiceFamily, modelFamily: ModelInfo['family'], cloneLanguages: (target: string) => string[]): EditorFamily {
   const cloneTargets = targetModels(name, 'clone');
+  const languages: string[] = [];
+  for (const target of cloneTargets) for (const l of cloneLanguages(target)) if (!languages.includes(l)) languages.push(l);
   return {
     modelFamily,
+    languages,
     parameters: serviceParameters(modelFamily),
     voiceName: NAME_RULES[name].pattern.source,
     clone: { targets: cloneTargets, languages: Object.fromEntries(cloneTargets.map((t) => [t, cloneLanguages(t)])) },
     design: { ...designRulesOf(name), targets: targetModels(name, 'design') },
   };
+}
+
+/**
+ * Qwen's language_type values ("German") with the codes of the family's languages ("de"), matched
+ * by the languages' English names, so that no list of them is typed anywhere; a value no code
+ * matches keeps its own text.
+ */
+function languageTypeCodes(codes: readonly string[]): Record<string, string> {
+  const english = new Intl.DisplayNames(['en'], { type: 'language' });
+  const types: Record<string, string> = {};
+  for (const m of modelsOf('qwen-tts-realtime')) {
+    for (const t of m.languageTypes) if (t !== 'Auto' && !(t in types)) types[t] = codes.find((c) => english.of(c) === t) ?? t;
+  }
+  return types;
 }
 
 /**
@@ -65,7 +89,7 @@ export function editorCatalog(): EditorCatalog {
     voices: { cosyvoice: pickerVoices(cosyVoiceVoices()), qwen: pickerVoices(qwenVoices()) },
     families: {
       cosyvoice: { ...family('cosyvoice', 'cosyvoice', cosyVoiceHintLanguages), instructionMaxChars: cosyVoiceInstructionMaxChars() },
-      qwen: family('qwen', 'qwen-tts-realtime', () => QWEN_CLONE_LANGUAGES),
+      qwen: { ...family('qwen', 'qwen-tts-realtime', () => QWEN_CLONE_LANGUAGES), languageTypes: languageTypeCodes(QWEN_CLONE_LANGUAGES) },
     },
   };
 }

@@ -104,7 +104,11 @@ export = function registerTtsConfig(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<TtsConfigNode, TtsConfigDef, unknown, TtsConfigCredentials>('tts-config', TtsConfig, { credentials: { apiKey: { type: 'password' } } });
+  RED.nodes.registerType<TtsConfigNode, TtsConfigDef, { ttsConfigAllowInsecureEndpoint: boolean }, TtsConfigCredentials>('tts-config', TtsConfig, {
+    credentials: { apiKey: { type: 'password' } },
+    // Exported to the editor, so the dialog does not mark a plain http:// base URL this Node-RED is allowed to use.
+    settings: { ttsConfigAllowInsecureEndpoint: { value: false, exportable: true } },
+  });
   registerCatalogEndpoint(RED);
   registerVoiceEndpoints(RED);
 };
