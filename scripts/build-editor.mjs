@@ -12,29 +12,19 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** One module of src/ with what it imports, as CommonJS text (not written anywhere). */
+async function bundleText(root, entry, platform, target) {
+  const result = await build({ entryPoints: [join(root, entry)], bundle: true, platform, format: 'cjs', target, write: false, logLevel: 'warning' });
+  return result.outputFiles[0].text;
+}
+
 export async function buildEditor(root) {
-  const bundled = await build({
-    entryPoints: [join(root, 'src/nodes/tts-config/catalog-endpoint.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'warning',
-  });
   const loaded = { exports: {} };
-  new Function('module', 'exports', 'require', bundled.outputFiles[0].text)(loaded, loaded.exports, createRequire(import.meta.url));
+  const endpoint = await bundleText(root, 'src/nodes/tts-config/catalog-endpoint.ts', 'node', 'node20');
+  new Function('module', 'exports', 'require', endpoint)(loaded, loaded.exports, createRequire(import.meta.url));
   const catalog = loaded.exports.editorCatalog();
   // The runtime rules a dialog runs as they are (not rewritten for the browser): bundled for it.
-  const rules = await build({
-    entryPoints: [join(root, 'src/nodes/tts-config/editor-rules.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'cjs',
-    target: 'es2017',
-    write: false,
-    logLevel: 'warning',
-  });
+  const rules = await bundleText(root, 'src/nodes/tts-config/editor-rules.ts', 'browser', 'es2017');
   mkdirSync(join(root, 'resources'), { recursive: true });
   writeFileSync(
     join(root, 'resources', 'catalog.js'),
@@ -42,7 +32,7 @@ export async function buildEditor(root) {
       '(function (lib) {\n' +
       `lib.catalog = ${JSON.stringify(catalog)};\n` +
       'lib.rules = (function () { var module = { exports: {} }, exports = module.exports;\n' +
-      rules.outputFiles[0].text +
+      rules +
       'return module.exports; })();\n' +
       '})(this.DashScopeEditor = this.DashScopeEditor || {});\n',
   );
