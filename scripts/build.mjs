@@ -3,9 +3,11 @@
 // function from it, and nodes/<type>.html, plus icons/ and locales/ copied next to them, because
 // the Node-RED loader looks for both only in the folder of each node file. The catalog ships as
 // JSON beside the bundle: parsed once at load (JSON.parse is faster than a JS literal), not code.
+// Beside it, the live-check command nodes/lib/live-check.js (package.json `bin`), which Node-RED
+// never loads.
 import { build } from 'esbuild';
 import { buildEditor } from './build-editor.mjs';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,9 +20,8 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 const runtime = join(out, 'lib');
-await build({
-  entryPoints: { runtime: join(root, 'src/nodes/runtime.ts') },
-  outdir: runtime,
+/** What both programs share: CommonJS for Node 20, the package's dependencies left outside, the catalog beside. */
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -37,7 +38,15 @@ await build({
   sourcesContent: false,
   logLevel: 'warning',
   define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version) },
-});
+};
+await build({ ...common, entryPoints: { runtime: join(root, 'src/nodes/runtime.ts') }, outdir: runtime });
+// The live check (`npx node-red-contrib-dashscope-tts live-check`, package.json `bin`) is another
+// program than the one Node-RED runs: its own bundle, so Node-RED never loads it. It repeats the
+// protocol classes it uses: the two never share a process, so `instanceof` never meets both
+// copies (test/package-size.test.ts checks only what Node-RED loads).
+const liveCheck = join(runtime, 'live-check.js');
+await build({ ...common, entryPoints: { 'live-check': join(root, 'src/live-check/cli.ts') }, outdir: runtime, banner: { js: '#!/usr/bin/env node' } });
+chmodSync(liveCheck, 0o755);
 // Minified: nothing reads it but the runtime.
 writeFileSync(join(runtime, 'catalog.json'), JSON.stringify(JSON.parse(readFileSync(join(root, 'src/dashscope/catalog.json'), 'utf8'))));
 

@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { CONFIG_ID, DEMO_CONFIG_NAME, DEMO_TAB_ID, SAMPLE_FILE, SAMPLE_FOLDER_NAME, SHIPPED_SAMPLE, demoFlow, prepareSampleFolder, type FlowNode } from '../scripts/demo-flow.mjs';
+import { freePort } from './support/free-port';
 
 const root = resolve(__dirname, '..');
 const MODULE = 'node-red-contrib-dashscope-tts';
@@ -25,17 +26,6 @@ function lanAddress(): string | undefined {
 /** The flow as the runtime holds it, without what the runtime adds. */
 function settingsOf(flows: FlowNode[]): FlowNode[] {
   return flows.map(({ credentials: _credentials, ...n }) => n as FlowNode);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** Resolves true when something accepts a TCP connection on the port, false when refused. */

@@ -35,6 +35,24 @@ function id3Length(bytes: Buffer): HeaderLength {
   return ID3_HEADER + size + ((bytes[5] as number) & ID3_FOOTER_FLAG ? ID3_HEADER : 0);
 }
 
+/** What a chunk starts with: a RIFF header (wav), an ID3 tag or an MPEG frame sync (mp3), an Ogg page (opus); null for none (pcm). */
+export type ContainerMark = 'riff' | 'id3' | 'mp3' | 'ogg' | null;
+
+/** The container mark at the start of `bytes`: one place that knows the headers' magic bytes. */
+export function containerMarkOf(bytes: Buffer): ContainerMark {
+  if (bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'RIFF') return 'riff';
+  if (bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'OggS') return 'ogg';
+  if (bytes.length >= 3 && bytes.toString('latin1', 0, 3) === 'ID3') return 'id3';
+  if (bytes.length >= 2 && bytes[0] === 0xff && ((bytes[1] ?? 0) & 0xe0) === 0xe0) return 'mp3';
+  return null;
+}
+
+/** A wav or mp3 container header (a RIFF header or an ID3 tag) at the start of a segment (docs/protocol.md "Audio containers"). */
+export function startsWithSegmentHeader(bytes: Buffer): boolean {
+  const mark = containerMarkOf(bytes);
+  return mark === 'riff' || mark === 'id3';
+}
+
 export function hasSegmentHeaders(format: ContainerFormat): boolean {
   return format === 'wav' || format === 'mp3';
 }

@@ -125,6 +125,13 @@ function finishTaskMessage(taskId: string): string {
 }
 
 /**
+ * The frames the client itself sends, for a tool that must send one the client never would (the
+ * live check's blank continue-task and second run-task: src/live-check/probes/) through
+ * `CosyVoiceConnection.send`, so it speaks exactly the client's wire format.
+ */
+export const cosyVoiceMessages = { runTask: runTaskMessage, continueTask: continueTaskMessage, finishTask: finishTaskMessage } as const;
+
+/**
  * The continue-task texts for one piece of text. A piece the per-message cut left blank (only a
  * whitespace run longer than a whole message can give one) is dropped: the cut before it fell
  * after a break character, so no words run together (docs/protocol.md "CosyVoice: text messages").

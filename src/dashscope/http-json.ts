@@ -7,6 +7,7 @@ import type { Credentials } from './auth';
 import { requestHeaders } from './auth';
 import type { Endpoints } from './endpoints';
 import { DashScopeError, networkError, serviceError, timeoutError } from './errors';
+import type { WireTap } from './wire-tap';
 
 /** Where the REST calls go and as whom: what a tts-config node lends the voice nodes. */
 export interface HttpAccess {
@@ -18,6 +19,8 @@ export interface CallOptions {
   /** Aborts the call (the node was closed). */
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Records the request and its answer (the live check). */
+  tap?: WireTap;
 }
 
 export interface JsonReply {
@@ -112,6 +115,7 @@ export async function requestJson(req: JsonRequest): Promise<JsonReply> {
   }
   const timeoutMs = req.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const limit = deadline(req.signal, timeoutMs);
+  const tap = req.tap?.http(req.method, req.url, payload);
   let status: number;
   let text: string;
   try {
@@ -119,12 +123,17 @@ export async function requestJson(req: JsonRequest): Promise<JsonReply> {
     status = res.status;
     text = await res.text();
   } catch (err) {
-    if (limit.expired) throw timeoutError('ResponseTimeout', `${req.what}: no answer within ${Math.round(timeoutMs / 1000)} s`);
-    if (req.signal?.aborted) throw stoppedError();
-    throw networkError(err instanceof TypeError && err.cause !== undefined ? err.cause : err, `${req.what}: cannot reach the service`);
+    const failure = limit.expired
+      ? timeoutError('ResponseTimeout', `${req.what}: no answer within ${Math.round(timeoutMs / 1000)} s`)
+      : req.signal?.aborted
+        ? stoppedError()
+        : networkError(err instanceof TypeError && err.cause !== undefined ? err.cause : err, `${req.what}: cannot reach the service`);
+    tap?.failed(failure.message);
+    throw failure;
   } finally {
     limit.clear();
   }
+  tap?.replied(status, text);
   let body: unknown;
   try {
     body = text === '' ? {} : JSON.parse(text);

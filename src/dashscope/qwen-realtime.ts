@@ -4,6 +4,7 @@ import type { AudioFormat } from '../audio/audio-message';
 import { closedError, DashScopeError, serviceError, timeoutError } from './errors';
 import { newEventId } from './ids';
 import { openSocket, parseJsonFrame } from './socket';
+import type { WireTap } from './wire-tap';
 
 export type QwenMode = 'server_commit' | 'commit';
 
@@ -90,6 +91,8 @@ export interface QwenOpenOptions {
   connectTimeoutMs: number;
   /** How long to wait for session.created, then for session.updated. */
   setupTimeoutMs: number;
+  /** Records the session's traffic (the live check); the speech nodes give none. */
+  tap?: WireTap;
 }
 
 export const QWEN_OPEN_DEFAULTS: QwenOpenOptions = { connectTimeoutMs: 10_000, setupTimeoutMs: 10_000 };
@@ -134,7 +137,7 @@ export class QwenRealtimeSession {
     settings: QwenSessionSettings,
     options: QwenOpenOptions = QWEN_OPEN_DEFAULTS,
   ): Promise<QwenRealtimeSession> {
-    const { session, setup } = await openSocket(url, credentials, { connectTimeoutMs: options.connectTimeoutMs }, (ws) => {
+    const { session, setup } = await openSocket(url, credentials, { connectTimeoutMs: options.connectTimeoutMs, tap: options.tap }, (ws) => {
       const adopted = new QwenRealtimeSession(ws, model);
       return { session: adopted, setup: adopted.awaitSetup(options.setupTimeoutMs, 'session.created') };
     });

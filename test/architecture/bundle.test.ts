@@ -24,14 +24,16 @@ describe('architecture: one runtime bundle', () => {
     }
   });
 
-  it('no JavaScript in nodes/ but the runtime and the entries (nothing bundled twice)', () => {
+  // Besides Node-RED's files, only the live-check command (package.json `bin`): a program of its
+  // own, run in its own process, so the classes it repeats never meet the runtime's.
+  it('no JavaScript in nodes/ but the runtime, the entries and the live-check command (nothing bundled twice for Node-RED)', () => {
     const js = (dir: string): string[] =>
       readdirSync(dir).flatMap((name) => {
         const path = join(dir, name);
         return statSync(path).isDirectory() ? js(path) : name.endsWith('.js') ? [path.slice(BUILT.length + 1)] : [];
       });
     const entries = Object.values(pkg['node-red'].nodes).map((f) => f.replace(/^nodes\//, ''));
-    assert.deepEqual(js(BUILT).sort(), [...entries, 'lib/runtime.js'].sort());
+    assert.deepEqual(js(BUILT).sort(), [...entries, 'lib/runtime.js', 'lib/live-check.js'].sort());
     const runtime = readFileSync(join(BUILT, 'lib', 'runtime.js'), 'utf8');
     assert.equal(runtime.match(/\bDashScopeError\s*=\s*class\b/g)?.length, 1, 'DashScopeError is defined once');
     assert.doesNotMatch(runtime, /"cosyvoice_system_voices"/, 'the catalog is JSON beside the bundle, not inlined');
@@ -44,5 +46,6 @@ describe('architecture: one runtime bundle', () => {
     const loaded = JSON.parse(child.stdout) as string[];
     assert.ok(loaded.some((f) => f.endsWith(join('nodes', 'lib', 'runtime.js'))), 'the runtime was loaded');
     assert.deepEqual(loaded.filter((f) => /[\\/]node_modules[\\/]ws[\\/]/.test(f)), []);
+    assert.deepEqual(loaded.filter((f) => f.endsWith(join('nodes', 'lib', 'live-check.js'))), [], 'Node-RED never loads the live-check command');
   });
 });

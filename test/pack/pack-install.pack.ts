@@ -4,7 +4,7 @@
  * as `npm run test:pack` (it downloads Node 22 and Node-RED 5 for the second leg).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,32 @@ async function checkLoads(leg: Leg, userDir: string, expectBackend: RegExp): Pro
   }
 }
 
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npx <package> …` where the package is installed (npx finds its bin locally, never downloads: --no). */
+function npxInstalled(leg: Leg, userDir: string, args: string[]): Ran {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${leg.node.replace(/\/node$/, '')}:${process.env.PATH ?? ''}` };
+  delete env.DASHSCOPE_API_KEY;
+  delete env.DASHSCOPE_WORKSPACE;
+  const ran = spawnSync('npx', ['--no', pkg.name, ...args], { cwd: userDir, env, encoding: 'utf8', timeout: 60_000 });
+  return { status: ran.status, stdout: ran.stdout, stderr: ran.stderr };
+}
+
+/** The command a user with a key runs to check the package (issue 20), as installed: help, and no key. */
+function checkLiveCheckCommand(leg: Leg, userDir: string): void {
+  const help = npxInstalled(leg, userDir, ['live-check', '--help']);
+  assert.equal(help.status, 0, `live-check --help: ${help.stderr}`);
+  assert.match(help.stdout, /--region beijing\|singapore/);
+  assert.match(help.stdout, /DASHSCOPE_API_KEY/);
+  const noKey = npxInstalled(leg, userDir, ['live-check']);
+  assert.equal(noKey.status, 2, `live-check without a key: ${noKey.stdout}${noKey.stderr}`);
+  assert.match(noKey.stderr, /DASHSCOPE_API_KEY is not set/);
+}
+
 describe('the packed package, installed the way the Palette Manager installs it', function () {
   this.timeout(900_000);
   let tgz = '';
@@ -136,7 +162,7 @@ describe('the packed package, installed the way the Palette Manager installs it'
       assert.ok(files.includes(`nodes/${type}.html`), `nodes/${type}.html is missing`);
     }
     for (const name of EXAMPLES) assert.ok(files.includes(`examples/${name}.json`), `example ${name} is missing`);
-    for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json']) assert.ok(files.includes(f), `${f} is missing`);
+    for (const f of ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'nodes/lib/live-check.js']) assert.ok(files.includes(f), `${f} is missing`);
     assert.ok(files.some((f) => f.startsWith('nodes/locales/en-US/')), 'locales travel next to the node files');
     const forbidden = files.filter((f) => /^(src|test|bench|scripts|\.ci)\//.test(f) || f.includes('simulator'));
     assert.deepEqual(forbidden, [], 'no sources, tests, benchmarks or simulator in the tarball');
@@ -148,9 +174,10 @@ describe('the packed package, installed the way the Palette Manager installs it'
       optionalDependencies?: Record<string, string>;
     };
     const allowed = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})]);
-    // The node entries and the runtime bundle they share: a relative require must name a file the
-    // package ships next to it; anything else a built-in or a runtime dependency.
-    const shipped = [...TYPES.map((type) => `${type}.js`), 'lib/runtime.js'];
+    // The node entries, the runtime bundle they share and the live-check command: a relative
+    // require must name a file the package ships next to it; anything else a built-in or a runtime
+    // dependency.
+    const shipped = [...TYPES.map((type) => `${type}.js`), 'lib/runtime.js', 'lib/live-check.js'];
     assert.ok(shipped.length > TYPES.length && existsSync(join(ROOT, 'nodes', 'lib', 'runtime.js')), 'the runtime bundle is checked too');
     for (const file of shipped) {
       const code = readFileSync(join(ROOT, 'nodes', file), 'utf8');
@@ -171,6 +198,7 @@ describe('the packed package, installed the way the Palette Manager installs it'
       assert.ok(existsSync(join(installed, 'nodes', 'tts-config.js')));
       assert.ok(!existsSync(join(userDir, 'node_modules', 'node-red')), 'no devDependency came along');
       await checkLoads(leg, userDir, /^ready · speaker$/);
+      if (makeLeg === legNodeRed4) checkLiveCheckCommand(leg, userDir);
     });
   }
 

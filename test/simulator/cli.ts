@@ -1,9 +1,19 @@
 /**
  * Runs the simulator as a process (offline demo mode and manual testing):
  *   npx tsx test/simulator/cli.ts [--port N] [--host H] [--any-key] [--key K]... [--latency MS] [--rtf X]
+ *   npx tsx test/simulator/cli.ts --replay FILE [--time-scale X] [--port N] [--host H]
  * Prints exactly one line `DASHSCOPE_SIMULATOR_READY <baseUrl>` on stdout once listening; logs one
  * line per connection on stderr; closes cleanly on SIGINT/SIGTERM.
+ *
+ * `--replay` answers from a user's live-check transcript instead of simulating (replay/): point
+ * `npm run live-check -- --endpoint <baseUrl> --only <the transcript's probes>` at it to run the kit
+ * against what the user's service did (test/fixtures/live-check/README.md). `--time-scale`
+ * multiplies the recorded gaps (default 1: as recorded; the kit runs at the service's pace, so a
+ * transcript recorded at a meta `timeScale` below 1 wants its inverse). Each replay error is
+ * logged on stderr when the simulator closes.
  */
+import { readFileSync } from 'node:fs';
+import { parseTranscript } from '../../src/live-check/transcript-format';
 import { DashScopeSimulator, type SimulatorOptions } from './index';
 
 function numberArg(flag: string, value: string | undefined): number {
@@ -12,8 +22,14 @@ function numberArg(flag: string, value: string | undefined): number {
   return n;
 }
 
-export function parseArgs(argv: readonly string[]): SimulatorOptions {
-  const opts: SimulatorOptions = { recordTranscripts: false };
+/** What `--replay` names; read by `main` (parseArgs reads no file). */
+export interface CliOptions extends SimulatorOptions {
+  replayFile?: string;
+  replayTimeScale?: number;
+}
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const opts: CliOptions = { recordTranscripts: false };
   const keys: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -40,18 +56,41 @@ export function parseArgs(argv: readonly string[]): SimulatorOptions {
       case '--rtf':
         opts.realTimeFactor = numberArg(flag, value());
         break;
+      case '--replay': {
+        const file = value();
+        if (!file) throw new Error('--replay needs a transcript file');
+        opts.replayFile = file;
+        break;
+      }
+      case '--time-scale':
+        opts.replayTimeScale = numberArg(flag, value());
+        break;
       default:
         throw new Error(`unknown argument ${String(flag)}`);
     }
   }
   if (keys.length) opts.apiKeys = keys;
+  if (opts.replayTimeScale !== undefined && opts.replayFile === undefined) throw new Error('--time-scale goes with --replay');
   return opts;
+}
+
+/** The simulator's options: the transcript read and checked when `--replay` names one (a broken line is named by its number). */
+export function simulatorOptions(cli: CliOptions, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): SimulatorOptions {
+  const { replayFile, replayTimeScale, ...options } = cli;
+  if (replayFile === undefined) return options;
+  let text: string;
+  try {
+    text = read(replayFile);
+  } catch (e) {
+    throw new Error(`cannot read ${replayFile}: ${(e as Error).message}`);
+  }
+  return { ...options, replay: { transcript: parseTranscript(text), timeScale: replayTimeScale ?? 1 } };
 }
 
 async function main(): Promise<void> {
   let options: SimulatorOptions;
   try {
-    options = parseArgs(process.argv.slice(2));
+    options = simulatorOptions(parseArgs(process.argv.slice(2)));
   } catch (e) {
     process.stderr.write(`dashscope-simulator: ${(e as Error).message}\n`);
     process.exitCode = 2;
@@ -63,6 +102,9 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    for (const e of sim.replayErrors) {
+      process.stderr.write(`[simulator] replay error (${e.service}${e.conn === undefined ? '' : ` conn ${e.conn}`}): ${e.message}\n`);
+    }
     void sim.close().then(() => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { bearerKey, INVALID_API_KEY, isKeyAccepted, type KeyPolicy } from './auth';
 import type { FaultQueue, ServiceName } from './faults';
 import { errorBody, rejectUpgrade } from './http-replies';
+import type { ConnectionScript, ReplayServer } from './replay';
 import type { SimulatorStats } from './stats';
 import type { TimerBag } from './timer-bag';
 
@@ -16,6 +17,8 @@ export interface UpgradeRequest {
   apiKey: string;
   /** Qwen only. */
   model?: string;
+  /** Replay: the recorded connection this one plays. */
+  replay?: ConnectionScript;
 }
 
 export interface HandshakeDeps {
@@ -23,6 +26,8 @@ export interface HandshakeDeps {
   stats: SimulatorStats;
   timers: TimerBag;
   keys: KeyPolicy;
+  /** Set when the simulator replays a transcript: it answers every upgrade. */
+  replay?: ReplayServer;
   accept: (req: IncomingMessage, socket: Duplex, head: Buffer, upgrade: UpgradeRequest) => void;
 }
 
@@ -37,6 +42,12 @@ export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer
   const url = new URL(req.url ?? '/', 'http://simulator.local');
   const service = serviceForPath(url.pathname);
   if (!service) return rejectUpgrade(socket, 404, errorBody('NotFound', `No WebSocket service at ${url.pathname}.`));
+  if (deps.replay) {
+    const model = url.searchParams.get('model') ?? undefined;
+    return deps.replay.upgrade(socket, service, (script) =>
+      deps.accept(req, socket, head, { service, url, apiKey: bearerKey(req.headers) ?? '', model, replay: script }),
+    );
+  }
   const delay = deps.faults.takeFor('delay-handshake', service);
   if (!delay) return completeUpgrade(req, socket, head, deps, service, url);
   const cancel = deps.timers.after(delay.ms, () => {

@@ -3,7 +3,8 @@
  * docs/protocol.md: CosyVoice duplex tasks (WS), Qwen-TTS-Realtime sessions (WS), the voice
  * customization endpoint (HTTP) and the temporary file upload that feeds it `oss://` samples
  * (policy endpoint plus a fake OSS bucket), on one port, with fault injection for the client's
- * error paths.
+ * error paths. Given a live-check transcript (`replay`), it answers from the recording instead
+ * (replay/).
  */
 import http, { type IncomingMessage } from 'node:http';
 import type net from 'node:net';
@@ -17,6 +18,7 @@ import { Listener } from './listener';
 import { resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options';
 import { QwenSession } from './qwen/session';
 import { RollingRateLimiter } from './rate-window';
+import { ReplayServer, type ReplayError } from './replay';
 import { SimConnection } from './sim-connection';
 import { createStats, type SimulatorStats } from './stats';
 import { TimerBag } from './timer-bag';
@@ -29,6 +31,7 @@ export type { StoredObject } from './upload/store';
 export type { SimulatorStats } from './stats';
 export type { TranscriptEntry, ConnectionTranscript } from './transcript';
 export type { Fault, FaultKind, ServiceName } from './faults';
+export type { ReplayError, ReplayOptions } from './replay';
 export { VoiceStore, type CustomVoice, type NewVoice, type VoiceService, type VoiceStatus, type VoiceKind } from './voice-store';
 export { expectedAudio, type ExpectedAudioOptions } from './audio';
 
@@ -44,6 +47,8 @@ export class DashScopeSimulator {
   readonly voices: VoiceStore;
   /** Temporary storage (file-upload.md): policies handed out and objects uploaded. */
   readonly uploads: UploadStore;
+  /** Replay only: where the live client left the recording (empty when it followed it). */
+  readonly replayErrors: ReplayError[];
 
   private readonly options: ResolvedOptions;
   private readonly faults = new FaultQueue();
@@ -55,10 +60,13 @@ export class DashScopeSimulator {
   private readonly wss: WebSocketServer;
   private readonly listener: Listener;
   private readonly cosyVoiceEnv: CosyVoiceEnv;
+  private readonly replay: ReplayServer | undefined;
   private nextConnectionId = 1;
 
   private constructor(options: ResolvedOptions) {
     this.options = options;
+    const replay = (this.replay = options.replay ? new ReplayServer(options.replay) : undefined);
+    this.replayErrors = replay?.errors ?? [];
     this.voices = new VoiceStore(() => options.customization.deployMs);
     this.uploads = new UploadStore(options.uploads);
     const policyRate = new RollingRateLimiter(options.uploads.policyRatePerSecond);
@@ -74,6 +82,7 @@ export class DashScopeSimulator {
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
     this.httpServer = http.createServer((req, res) => {
       this.stats.httpRequests += 1;
+      if (replay) return replay.http(req, res);
       if (handleUploadRequest(req, res, { uploads: this.uploads, keys, policyRate })) return;
       handleHttpRequest(req, res, { voices: this.voices, options, keys, uploads: this.uploads });
     });
@@ -83,6 +92,7 @@ export class DashScopeSimulator {
         stats: this.stats,
         timers: this.timers,
         keys,
+        replay,
         accept: (r, s, h, upgrade) => this.wss.handleUpgrade(r, s, h, (ws) => this.onWebSocket(ws, r, upgrade)),
       }),
     );
@@ -138,6 +148,7 @@ export class DashScopeSimulator {
   async close(): Promise<void> {
     this.faults.clear();
     this.timers.clearAll();
+    this.replay?.close();
     const closing = [...this.connections].map((c) => c.closed);
     for (const c of this.connections) c.terminate();
     for (const s of this.sockets) s.destroy();
@@ -164,7 +175,8 @@ export class DashScopeSimulator {
     this.connections.add(conn);
     conn.onClose(() => this.connections.delete(conn));
     this.options.log(`${service} #${id} connected${upgrade.model ? ` model=${upgrade.model}` : ''} ua=${headers['user-agent'] ?? '-'}`);
-    if (service === 'cosyvoice') {
+    if (upgrade.replay && this.replay) this.replay.play(conn, ws, upgrade.replay);
+    else if (service === 'cosyvoice') {
       const session = new CosyVoiceSession(conn, this.cosyVoiceEnv);
       this.cosyVoiceSessions.add(session);
       conn.onClose(() => this.cosyVoiceSessions.delete(session));

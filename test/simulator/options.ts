@@ -1,5 +1,6 @@
 /** Simulator options and their defaults (timeouts shortened in tests, real values by default). */
 import { DEFAULT_CHUNK_MS } from './audio-frames';
+import type { ReplayOptions } from './replay';
 import { COSYVOICE_TERMINATORS, QWEN_TERMINATORS } from './sentences';
 
 export interface CosyVoiceOptions {
@@ -55,6 +56,32 @@ export interface QwenOptions {
   responsesPerCommit?: 'one' | 'per-sentence';
   /** 0 = off; otherwise the session gets an `error` and is closed this long after it opened (§7: undocumented). */
   maxSessionMs?: number;
+  /**
+   * wav/mp3: every response starts with its own container header, or only the session's first
+   * (unconfirmed: docs/protocol.md "Unconfirmed points" qwen-container-headers). Default 'per-response'.
+   */
+  containerHeaders?: 'per-response' | 'per-session';
+  /**
+   * `response.done` `usage.characters`: this response's characters, or the session's total so far
+   * (unconfirmed: docs/protocol.md "Unconfirmed points" qwen-usage). Default 'per-response'.
+   */
+  usage?: 'per-response' | 'cumulative';
+  /**
+   * A model the service does not know: session.created then a silent close (third-party), or an
+   * `error` event before the close (docs/protocol.md "Unconfirmed points" qwen-unknown-model). Default 'close'.
+   */
+  unknownModel?: 'close' | 'error';
+  /**
+   * Where a voice the model does not have is refused: at session.update (default), or only when a
+   * response would speak with it (session.updated echoes it first). The live check's qwen-bad-voice
+   * question (docs/protocol.md "The live check") tells the two apart.
+   */
+  voiceCheckedAt?: 'session.update' | 'response';
+  /**
+   * A sample_rate the model does not take: refused with an error (default), or kept out silently,
+   * session.updated echoing the rate in effect (docs/protocol.md "Unconfirmed points" qwen-extra-rates).
+   */
+  otherSampleRates?: 'refuse' | 'keep';
 }
 
 export type CloneUrlFailure = 'decoder' | 'file-too-large' | 'sample-rate' | 'silent' | 'internal' | 'undeployed';
@@ -109,6 +136,11 @@ export interface SimulatorOptions {
   recordTranscripts?: boolean;
   /** One short line per connection / notable event (the CLI sends it to stderr). */
   log?: (line: string) => void;
+  /**
+   * Answer from a live-check transcript instead of simulating (replay/index.ts): the recorded
+   * connections, frames, refusals and HTTP answers, at the recorded gaps × timeScale.
+   */
+  replay?: ReplayOptions;
 }
 
 export interface ResolvedOptions {
@@ -126,6 +158,7 @@ export interface ResolvedOptions {
   uploads: Required<UploadOptions>;
   recordTranscripts: boolean;
   log: (line: string) => void;
+  replay: ReplayOptions | undefined;
 }
 
 export function resolveOptions(o: SimulatorOptions = {}): ResolvedOptions {
@@ -164,6 +197,11 @@ export function resolveOptions(o: SimulatorOptions = {}): ResolvedOptions {
       emptyCommit: q.emptyCommit ?? 'error',
       responsesPerCommit: q.responsesPerCommit ?? 'one',
       maxSessionMs: Math.max(0, q.maxSessionMs ?? 0),
+      containerHeaders: q.containerHeaders ?? 'per-response',
+      usage: q.usage ?? 'per-response',
+      unknownModel: q.unknownModel ?? 'close',
+      voiceCheckedAt: q.voiceCheckedAt ?? 'session.update',
+      otherSampleRates: q.otherSampleRates ?? 'refuse',
     },
     customization: {
       deployMs: z.deployMs ?? 0,
@@ -184,5 +222,6 @@ export function resolveOptions(o: SimulatorOptions = {}): ResolvedOptions {
     },
     recordTranscripts: o.recordTranscripts ?? true,
     log: o.log ?? (() => undefined),
+    replay: o.replay,
   };
 }

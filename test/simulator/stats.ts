@@ -17,6 +17,12 @@ export interface SimulatorStats {
   sessionUpdates: number;
   /** Plain HTTP requests (customization and stray ones). */
   httpRequests: number;
+  /**
+   * Characters billed for synthesis, by docs/protocol.md "Character counting": each CosyVoice
+   * sentence and each Qwen response that was queued to be spoken (what the live check's budget is
+   * held to).
+   */
+  billedCharacters: number;
 }
 
 export function createStats(): SimulatorStats {
@@ -29,5 +35,6 @@ export function createStats(): SimulatorStats {
     responses: { created: 0, done: 0 },
     sessionUpdates: 0,
     httpRequests: 0,
+    billedCharacters: 0,
   };
 }

@@ -310,7 +310,9 @@ export class CosyVoiceSession {
     if (task.silent) return;
     const { firstAudioLatencyMs, realTimeFactor, cosyvoice } = this.env.options;
     const index = task.nextIndex++;
-    task.billed += billedCharacters(sentence);
+    const sentenceChars = billedCharacters(sentence);
+    task.billed += sentenceChars;
+    this.env.stats.billedCharacters += sentenceChars;
     const billed = task.billed;
     const words = task.settings.wordTimestamps ? wordTimestamps(sentence) : [];
     task.last = { index, words };

@@ -58,13 +58,16 @@ export function applySessionUpdate(
   model: CatalogModel,
   voices: VoiceStore,
   extraSampleRates: readonly number[],
+  lenient: { voice?: 'session.update' | 'response'; otherSampleRate?: 'refuse' | 'keep' } = {},
 ): ConfigResult {
   if (!isRecord(session)) return { ok: false, message: "Session update error: 'session' must be an object." };
   const s: JsonObject = session;
   const next: QwenSessionConfig = { ...current };
 
   if (s.voice !== undefined) {
-    if (typeof s.voice !== 'string' || !isQwenVoiceAllowed(model, s.voice, voices)) return { ok: false, message: voiceNotSupported(String(s.voice)) };
+    if (typeof s.voice !== 'string') return { ok: false, message: voiceNotSupported(String(s.voice)) };
+    // 'response': any voice is taken here and refused when a response would speak with it.
+    if (lenient.voice !== 'response' && !isQwenVoiceAllowed(model, s.voice, voices)) return { ok: false, message: voiceNotSupported(s.voice) };
     next.voice = s.voice;
   }
   if (s.mode !== undefined) {
@@ -78,8 +81,10 @@ export function applySessionUpdate(
   if (s.sample_rate !== undefined) {
     // Extra rates (SDK docstrings) only make sense for models that resample at all.
     const rates = model.sample_rates.length > 1 ? [...DOCUMENTED_RATES.filter((r) => model.sample_rates.includes(r)), ...extraSampleRates] : model.sample_rates;
-    if (typeof s.sample_rate !== 'number' || !rates.includes(s.sample_rate)) return invalid('sample_rate', s.sample_rate, model);
-    next.sample_rate = s.sample_rate;
+    if (typeof s.sample_rate !== 'number' || !rates.includes(s.sample_rate)) {
+      // 'keep': the rate is not refused but silently not taken; session.updated echoes the rate in effect.
+      if (lenient.otherSampleRate !== 'keep' || typeof s.sample_rate !== 'number') return invalid('sample_rate', s.sample_rate, model);
+    } else next.sample_rate = s.sample_rate;
   }
   if (s.language_type !== undefined) {
     if (typeof s.language_type !== 'string' || !(model.language_type_values ?? []).includes(s.language_type)) return invalid('language_type', s.language_type, model);

@@ -62,6 +62,10 @@ export class QwenSession {
   private createdSent = false;
   private active: ActiveResponse | undefined;
   private prevFrameMs = 0;
+  /** A response of this session has started its audio with a container header (`qwen.containerHeaders`). */
+  private headerSent = false;
+  /** Characters billed so far in this session (`qwen.usage: 'cumulative'`). */
+  private billedSoFar = 0;
   private readonly queue = new PacedQueue();
   private readonly timers = new TimerBag();
   private cancelIdle: () => void = () => undefined;
@@ -104,7 +108,9 @@ export class QwenSession {
           }),
         );
         this.createdSent = true;
-        if (!this.model) this.closeNow();
+        if (this.model) return;
+        if (this.env.options.qwen.unknownModel === 'error') this.conn.sendEvent(ev.error('invalid_value', `Model '${this.modelId}' is not supported.`));
+        this.closeNow();
       },
     });
   }
@@ -195,7 +201,8 @@ export class QwenSession {
     if (this.responseStarted) {
       return this.reply(ev.error('invalid_value', 'Session update error: session already started or finished or failed.'));
     }
-    const r = applySessionUpdate(this.config, msg.session, model, this.env.voices, this.env.options.qwen.extraSampleRates);
+    const q = this.env.options.qwen;
+    const r = applySessionUpdate(this.config, msg.session, model, this.env.voices, q.extraSampleRates, { voice: q.voiceCheckedAt, otherSampleRate: q.otherSampleRates });
     if (!r.ok) return this.reply(ev.error('invalid_value', r.message));
     this.config = r.config;
     this.reply(ev.sessionUpdated(describeSession(this.sessionId, this.modelId, this.config)));
@@ -283,6 +290,14 @@ export class QwenSession {
     });
   }
 
+  /** Counts the response's billed characters, and reports them per response or as the session's total (`qwen.usage`). */
+  private usageOf(usage: Record<string, unknown>): Record<string, unknown> {
+    if (typeof usage.characters !== 'number') return usage;
+    this.billedSoFar += usage.characters;
+    this.env.stats.billedCharacters += usage.characters;
+    return this.env.options.qwen.usage === 'cumulative' ? { ...usage, characters: this.billedSoFar } : usage;
+  }
+
   /**
    * One response: created → item added → part added → deltas → audio/part/item done → response.done.
    * A response-status fault ends it early: only its first `afterFrames` deltas, then that status.
@@ -296,12 +311,14 @@ export class QwenSession {
     const { options, stats } = this.env;
     const ref: ev.ResponseRef = { id: qwenId('resp'), itemId: qwenId('item'), voice: c.voice };
     const shape = { voice: c.voice, sampleRate: c.sample_rate, format: c.response_format, chunkMs: options.chunkMs };
-    const synthesized = sentences.flatMap((s, i) => sentenceFrames(s, shape, i === 0));
+    const header = options.qwen.containerHeaders === 'per-response' || !this.headerSent;
+    this.headerSent = true;
+    const synthesized = sentences.flatMap((s, i) => sentenceFrames(s, shape, header && i === 0));
     const early = this.env.faults.take('response-status');
     const frames = early ? synthesized.slice(0, Math.max(0, early.afterFrames ?? 0)) : synthesized;
     const status: ev.ResponseStatus = early?.status ?? 'completed';
     const text = sentences.join('');
-    const usage = responseUsage(model, text, frames.reduce((a, f) => a + f.durationMs, 0));
+    const usage = this.usageOf(responseUsage(model, text, frames.reduce((a, f) => a + f.durationMs, 0)));
     const readyAt = Date.now();
 
     const steps: PacedStep[] = [
