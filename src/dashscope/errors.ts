@@ -127,6 +127,9 @@ export const ERROR_CODE_PREFIXES: readonly (readonly [prefix: string, kind: Erro
   ['Throttling.', 'throttling'],
   ['InternalError.', 'server'],
   ['AccessDenied.', 'permission'],
+  // A model's quota for this account (`AllocationQuota.FreeTierOnly`: its free quota is used up and
+  // the account takes the free tier only): the same request is refused until the account changes.
+  ['AllocationQuota.', 'billing'],
   ['Audio.', 'request'],
   ['BadRequest.', 'request'],
 ];

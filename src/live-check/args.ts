@@ -54,10 +54,11 @@ Options:
 The first request (free) checks that the service takes your key: a key of the other region is
 refused, and the run stops there (exit 2).
 
-Ctrl-C stops the run and still writes what was learned; press it again to quit at once. Under
-"npm run" the shell prompt may come back before the report is printed: to keep them in order run
-  npx node-red-contrib-dashscope-tts live-check
-or, in a clone after "npm run build",
+Ctrl-C stops the run and still writes what was learned; press it again to quit at once. Through
+npm ("npm run", npx) the shell prompt may come back before the report is printed, and the exit
+code is npm's: to keep them in order, with the check's own exit code, run the file itself:
+  node node_modules/node-red-contrib-dashscope-tts/nodes/lib/live-check.js live-check
+where the package is installed, or, in a clone after "npm run build",
   node nodes/lib/live-check.js live-check`;
 
 const REGIONS: readonly Region[] = ['beijing', 'singapore'];

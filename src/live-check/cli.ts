@@ -5,8 +5,8 @@
  * transcript, and the JSON report when asked.
  *
  * Exit codes: 0 every answered point is as the package assumes; 1 a point differs, or the
- * service could not be reached; 2 usage (bad arguments, no key, the key refused, no terminal to
- * ask on, the question declined); 130 interrupted (Ctrl-C).
+ * service could not be reached; 2 usage (bad arguments, no key, the key refused, the account in
+ * arrears, no terminal to ask on, the question declined); 130 interrupted (Ctrl-C).
  *
  * Built into its own file (nodes/lib/live-check.js, scripts/build.mjs): a program of its own, run
  * by `npx node-red-contrib-dashscope-tts live-check` and `npm run live-check`.

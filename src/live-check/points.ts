@@ -8,7 +8,7 @@ import { modelsOf } from '../dashscope/catalog';
 import type { Point, PointId } from './probe';
 
 const SPEAKS = ['speaks', 'not available to this account', 'fails'] as const;
-/** A model this account may not use is the account's business, not the package's (README: "?"). */
+/** A model this account may not use (cv-speaks-*, qwen-speaks-*) is the account's business, not the package's (README: "?"). */
 const SPEAKS_NEUTRAL = ['not available to this account'] as const;
 /** Faster than documented is no trouble for the client (its timeouts are far longer); slower is worth a report. */
 const PACING = ['800 ms or less, as documented', 'slower than documented'] as const;
@@ -50,8 +50,9 @@ export const POINTS: readonly Point[] = [
   point('qwen-unknown-model', 'How does Qwen answer a session for a model it does not know?', ['session.created, then close', 'error event', 'handshake refused']),
   point('bad-key', 'A CosyVoice connection with a made-up key: how does the package take the refusal?', REFUSAL),
   // Qwen.
-  point('qwen-speaks-server_commit', 'Does qwen3-tts-flash-realtime speak an utterance in server_commit mode?', ['speaks', 'fails']),
-  point('qwen-speaks-commit', 'Does qwen3-tts-flash-realtime speak an utterance in commit mode?', ['speaks', 'fails']),
+  // As cv-speaks: an account that may not use the model is told so, neutrally (probes/classify.ts speaks).
+  point('qwen-speaks-server_commit', 'Does qwen3-tts-flash-realtime speak an utterance in server_commit mode for this account?', SPEAKS, SPEAKS[0], SPEAKS_NEUTRAL),
+  point('qwen-speaks-commit', 'Does qwen3-tts-flash-realtime speak an utterance in commit mode for this account?', SPEAKS, SPEAKS[0], SPEAKS_NEUTRAL),
   // Qwen documents no latency, and this figure includes the network's round trip: informational only.
   point(
     'qwen-pacing',

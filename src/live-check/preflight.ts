@@ -9,6 +9,7 @@ import type { Region } from '../dashscope/endpoints';
 import type { DashScopeError } from '../dashscope/errors';
 import { requestUploadPolicy } from '../dashscope/temporary-upload';
 import type { Probe } from './probe';
+import { guardMs } from './probes/cosyvoice-run';
 
 /** Its id in the transcript's probe marks (never a `--only` name: it is not one of PROBES). */
 export const PREFLIGHT_ID = 'preflight';
@@ -27,7 +28,8 @@ export const preflight: Probe = {
     await requestUploadPolicy({ endpoints: ctx.endpoints, credentials: ctx.credentials }, MODEL, {
       tap: ctx.tap,
       signal: ctx.signal,
-      timeoutMs: PREFLIGHT_TIMEOUT_MS * ctx.timeScale,
+      // A guard, not a measurement: never below a second, as the probes' own (probes/cosyvoice-run.ts guardMs).
+      timeoutMs: guardMs({ ctx }, PREFLIGHT_TIMEOUT_MS),
     });
   },
 };

@@ -42,6 +42,8 @@ export interface JsonReport {
   unreachable: string | null;
   /** The run stopped early: the service refused the key (no point after it was asked). */
   keyRefused: string | null;
+  /** The run stopped early: the service refused the account (in arrears). */
+  accountRefused: string | null;
   maxCharacters: number;
   findings: ReportEntry[];
 }
@@ -129,18 +131,19 @@ export function tally(entries: readonly ReportEntry[]): Tally {
 }
 
 /** The report printed at the end of a run: every point, then a bug report per mismatch and where to send it. */
-export function textReport(result: Pick<RunResult, 'interrupted' | 'unreachable' | 'keyRefused'>, entries: readonly ReportEntry[], context: ReportContext): string {
+export function textReport(result: Pick<RunResult, 'interrupted' | 'unreachable' | 'keyRefused' | 'accountRefused'>, entries: readonly ReportEntry[], context: ReportContext): string {
   const counts = tally(entries);
   const out: string[] = [];
   if (result.interrupted) out.push('Interrupted: the points below are what was learned before Ctrl-C.');
   if (result.unreachable) out.push(`Stopped early: ${result.unreachable}.`);
   if (result.keyRefused) out.push(`Stopped early: ${result.keyRefused}.`);
+  if (result.accountRefused) out.push(`Stopped early: ${result.accountRefused}.`);
   out.push(`Results (${MARK.match} as the package assumes, ${MARK.mismatch} differs, ${MARK.open} could not tell: not answered, or nothing the package depends on):`);
   for (const entry of entries) out.push(pointLine(entry));
   out.push('');
   out.push(`${counts.match} as assumed, ${counts.mismatch} different, ${counts.open} could not tell.`);
   // Again below the list, where the eye lands after a long report: what to fix before running again.
-  const stopped = result.keyRefused ?? result.unreachable;
+  const stopped = result.keyRefused ?? result.accountRefused ?? result.unreachable;
   if (stopped) out.push(`Stopped early: ${stopped}.`);
   const mismatches = entries.filter((e) => e.matches === false);
   if (mismatches.length > 0) {
@@ -165,18 +168,19 @@ export function jsonReport(result: Omit<RunResult, 'asked' | 'probes'>, entries:
     interrupted: result.interrupted,
     unreachable: result.unreachable ?? null,
     keyRefused: result.keyRefused ?? null,
+    accountRefused: result.accountRefused ?? null,
     maxCharacters,
     findings: [...entries],
   };
 }
 
 /**
- * The command's exit code: 130 interrupted, 2 the key was refused (as for no key: the user's to
- * fix, not the package's), 1 a mismatch or no service, 0 otherwise (usage errors are the command's, 2).
+ * The command's exit code: 130 interrupted, 2 the key or the account was refused (as for no key:
+ * the user's to fix, not the package's), 1 a mismatch or no service, 0 otherwise (usage errors are the command's, 2).
  */
-export function exitCodeOf(result: Pick<RunResult, 'interrupted' | 'unreachable' | 'keyRefused'>, entries: readonly ReportEntry[]): number {
+export function exitCodeOf(result: Pick<RunResult, 'interrupted' | 'unreachable' | 'keyRefused' | 'accountRefused'>, entries: readonly ReportEntry[]): number {
   if (result.interrupted) return 130;
-  if (result.keyRefused) return 2;
+  if (result.keyRefused || result.accountRefused) return 2;
   if (result.unreachable || entries.some((e) => e.matches === false)) return 1;
   return 0;
 }

@@ -6,8 +6,8 @@
  * A run must end, whatever the service does: each probe has a deadline, a probe that ignores its
  * abort is left behind after a short grace, and a service that cannot be reached at all ends the
  * run after the first probe instead of failing every probe one by one. A refused key ends it too
- * (before the probes with `preflight`, or when a probe meets it): no probe may read that refusal
- * as the service's answer to its point.
+ * (before the probes with `preflight`, or when a probe meets it), and so does an account in
+ * arrears: no probe may read that refusal as the service's answer to its point.
  */
 import type { Credentials } from '../dashscope/auth';
 import type { Endpoints, Region } from '../dashscope/endpoints';
@@ -17,7 +17,7 @@ import type { Finding, PointId, Probe, ProbeContext } from './probe';
 import { PROBES } from './probes';
 import { isUnreachable } from './probes/define';
 import { Redactor } from './redact';
-import { isKeyRefusal } from './refusals';
+import { arrearsMessage, isArrears, isKeyRefusal } from './refusals';
 
 /** The tap a run records through: the transcript, which also marks where each probe starts and ends. */
 export interface RunTap extends WireTap {
@@ -85,6 +85,12 @@ export interface RunResult {
    * …"): before the probes (the preflight) or in the middle (revoked). No probe after it is asked.
    */
   keyRefused?: string;
+  /**
+   * Set when the run stopped because the service refused the account itself: it is in arrears
+   * (`Arrearage`). Every later probe would be refused the same way. The upload-policy preflight
+   * bills nothing, so it cannot see this: the first probe that speaks meets it.
+   */
+  accountRefused?: string;
   /** The probes the plan held, in order (some may not have run). */
   probes: readonly Probe[];
   /** One entry per point of the plan, in plan order. */
@@ -236,6 +242,7 @@ export async function runLiveCheck(options: RunOptions): Promise<RunResult> {
   let interrupted = false;
   let unreachable: string | undefined;
   let keyRefused: string | undefined;
+  let accountRefused: string | undefined;
 
   // Every point of the plan has its entry from the start, so a run cut short still reports each one.
   for (const probe of plan) {
@@ -295,7 +302,7 @@ export async function runLiveCheck(options: RunOptions): Promise<RunResult> {
   for (let s = 0; s < steps.length; s++) {
     const probe = steps[s] as Probe;
     const i = plan.indexOf(probe);
-    const stoppedBy = unreachable ?? keyRefused;
+    const stoppedBy = unreachable ?? keyRefused ?? accountRefused;
     if (options.signal?.aborted) {
       interrupted = true;
       giveUp(probe, new Set(), 'not asked: interrupted', false);
@@ -325,17 +332,21 @@ export async function runLiveCheck(options: RunOptions): Promise<RunResult> {
     }
     if (!watch.contact && (watch.failure !== undefined || (outcome.kind === 'threw' && isUnreachable(outcome.error)))) {
       unreachable = `cannot reach ${hostOf(options.endpoints)}: ${messageOf(watch.failure ?? error ?? 'no connection', redactor)}`;
-    } else if (outcome.kind === 'threw' && isKeyRefusal(outcome.error) && !options.signal?.aborted) {
+    } else if (outcome.kind === 'threw' && isKeyRefusal(outcome.error, { accepted: watch.keyAccepted }) && !options.signal?.aborted) {
       // A probe rethrows a refusal of the user's key (probes/define.ts refusalOf): every later probe
       // would be refused too, and read it as an answer. Refused after the key was taken once: revoked.
+      // Once taken, only a 401 or an auth code is the key's (refusals.ts): a bare 403 is the account's.
       keyRefused = messageOf(keyRefusedMessage(hostOf(options.endpoints), options.region, outcome.error, watch.keyAccepted), redactor);
       error = keyRefused;
+    } else if (outcome.kind === 'threw' && isArrears(outcome.error) && !options.signal?.aborted) {
+      accountRefused = messageOf(arrearsMessage(hostOf(options.endpoints), outcome.error), redactor);
+      error = accountRefused;
     }
     giveUp(probe, answered, error ?? 'the probe could not tell', true);
     if (i >= 0) options.probeEnded?.(probe, error);
   }
 
-  return { started, finished: new Date().toISOString(), interrupted, unreachable, keyRefused, probes: plan, asked };
+  return { started, finished: new Date().toISOString(), interrupted, unreachable, keyRefused, accountRefused, probes: plan, asked };
 }
 
 /** The host a run talks to, for the plan and the "cannot reach" line. */

@@ -72,6 +72,8 @@ const FALLBACKS: Row[] = [
   ['Throttling.SomethingNew', undefined, true, true, false],
   ['InternalError.Algo', undefined, true, false, false],
   ['AccessDenied.SomethingNew', undefined, false, false, false],
+  ['AllocationQuota.FreeTierOnly', undefined, false, false, false],
+  ['AllocationQuota.FreeTierOnly', 403, false, false, true],
   ['Audio.AudioSilentError', 430, false, false, false],
   ['BadRequest.Whatever', undefined, false, false, false],
   ['Unknown', 500, true, false, false],
@@ -128,6 +130,12 @@ describe('error classification', () => {
       assert.equal(err.isAuthFailure, auth);
     });
   }
+
+  it('AllocationQuota.* is billing (a quota of a model for this account), while Throttling.AllocationQuota stays a rate limit', () => {
+    assert.equal(classifyError('AllocationQuota.FreeTierOnly').kind, 'billing');
+    assert.equal(classifyError('AllocationQuota.SomethingNew', 400).kind, 'billing');
+    assert.equal(classifyError('Throttling.AllocationQuota').kind, 'throttling');
+  });
 
   it('every code in the table has a row above (a new code needs a decision and a test)', () => {
     const tested = new Set([...SERVICE_CODES, ...CLIENT_CODES].map(([code]) => code));

@@ -114,6 +114,9 @@ describe('live-check command (built, against the simulator)', function () {
     }
     assert.match(help.stdout, /--transcript FILE +where to write the transcript \(replaced if it exists; by default\n +live-check-<UTC time>\.jsonl in this directory, never replaced\)/);
     assert.match(help.stdout, /node nodes\/lib\/live-check\.js live-check/, 'names the way to run it that keeps the report before the prompt');
+    // npm and npx alike may return the prompt first and report their own exit code: the installed file itself, run by node.
+    assert.match(help.stdout, /\n {2}node node_modules\/node-red-contrib-dashscope-tts\/nodes\/lib\/live-check\.js live-check\nwhere the package is installed/);
+    assert.doesNotMatch(help.stdout, /order run\s+npx/, 'npx is not offered as the orderly way');
     const bad = await runCli(dir, ['live-check', '--region', 'mars'], withKey);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--region must be beijing or singapore/);

@@ -134,6 +134,23 @@ function withoutRepeatedHeaders(fixture: Fixture): Fixture {
   return fixtureOf(`${fixture.name} (edited)`, transcript);
 }
 
+/**
+ * The fixture with the first connection's input_text_buffer.committed moved to just after its
+ * session.finish: a service that commits what is left when the session finishes, and never
+ * announced a cut of its own.
+ */
+function committedOnlyAtFinish(fixture: Fixture): Fixture {
+  const lines = [...fixture.transcript];
+  const at = lines.findIndex((l) => l.kind === 'in' && l.type === 'input_text_buffer.committed');
+  const committed = lines[at];
+  assert.ok(committed && committed.kind === 'in', `${fixture.name} has an input_text_buffer.committed`);
+  lines.splice(at, 1);
+  const finish = lines.findIndex((l) => l.kind === 'out' && l.conn === committed.conn && l.type === 'session.finish');
+  assert.ok(finish > at, `${fixture.name}: session.finish after the committed`);
+  lines.splice(finish + 1, 0, { ...committed, t: (lines[finish] as TranscriptLine).t });
+  return fixtureOf(`${fixture.name} (committed at finish)`, lines);
+}
+
 describe('live-check fixtures: a transcript replayed must conclude what it recorded', function () {
   this.timeout(60_000);
 
@@ -192,6 +209,19 @@ describe('live-check fixtures: a transcript replayed must conclude what it recor
         assert.deepEqual(compareFindings(fixture.findings, again.map((f) => ({ ...f, shown: f.shown ?? undefined }))), []);
       });
     }
+  });
+
+  describe('edited transcripts', () => {
+    it('qwen-announce-commits: a committed that comes only after session.finish is no announced cut ("not sent")', async () => {
+      const recorded = loadFixture('qwen-announce-commits.jsonl');
+      assert.equal(recorded.findings.find((f) => f.point === 'qwen-announce-commits')?.shown, 'sent', 'the fixture records an announced cut');
+      const run = await replay(committedOnlyAtFinish(recorded));
+      const found = run.asked.find((a) => a.point === 'qwen-announce-commits');
+      assert.equal(found?.shown, 'not sent', found?.evidence);
+      assert.match(found?.evidence ?? '', /^0 input_text_buffer\.committed for 1 response\(s\) the service cut itself; 1 more after session\.finish \(not counted\)$/);
+      assert.deepEqual(run.replayErrors, [], 'the client followed the recording');
+      assert.equal(run.openSockets, 0);
+    });
   });
 
   describe('the comparison can fail', () => {

@@ -318,6 +318,20 @@ describe('live-check probes', function () {
       assert.match(finding.evidence, /session\.updated, then/);
     });
 
+    it('cv-models: a model that fails after task-started is not tried with another voice (a retry would bill again)', async () => {
+      const failing: Fault = { kind: 'fail-task', code: 'InvalidParameter', message: 'Invalid parameter.', after: 'first-text', times: Infinity };
+      const run = await runProbe(byId('cv-models'), packageDefaults(TIME_SCALE), [failing]);
+      checkRun(byId('cv-models'), run);
+      const tried = run.findings.filter((f) => f.point.startsWith('cv-speaks-') && f.shown !== undefined);
+      assert.ok(tried.length >= 2, JSON.stringify(run.findings));
+      for (const f of tried) {
+        assert.equal(f.shown, 'fails', `${f.point}: ${f.evidence}`);
+        assert.doesNotMatch(f.evidence, /refused;/, `${f.point}: one voice only`);
+      }
+      const runTasks = run.lines.filter((l) => l.includes('"kind":"out"') && l.includes('"run-task"')).length;
+      assert.equal(runTasks, tried.length, 'one task per model');
+    });
+
     it('cv-sentence-split is read from a task sent whole (cv-words), not from the task with the pause', () => {
       assert.equal(PROBES.find((p) => p.points.includes('cv-sentence-split'))?.id, 'cv-words');
     });
@@ -391,6 +405,9 @@ describe('live-check probes', function () {
       assert.equal(classify.speaks({ audioBytes: 0, error: { code: 'Model.AccessDenied' } }), 'not available to this account');
       assert.equal(classify.speaks({ audioBytes: 0, error: { code: 'ModelNotFound' } }), 'not available to this account');
       assert.equal(classify.speaks({ audioBytes: 0, error: { code: 'AccessDenied.Unpurchased', status: 400 } }), 'not available to this account');
+      // The code decides, not the status: a 403 at the upgrade naming the model or its quota is the account's (refusals.ts).
+      assert.equal(classify.speaks({ audioBytes: 0, error: { code: 'Model.AccessDenied', status: 403 } }), 'not available to this account');
+      assert.equal(classify.speaks({ audioBytes: 0, error: { code: 'AllocationQuota.FreeTierOnly', status: 403 } }), 'not available to this account');
       assert.equal(classify.speaks({ audioBytes: 0, error: { code: 'InternalError' } }), 'fails');
       assert.equal(classify.speaks({ audioBytes: 0, error: { code: 'InvalidParameter' } }), 'fails');
     });

@@ -107,7 +107,7 @@ describe('live-check report', () => {
 
   it('the JSON report: the run facts and one entry per point asked, in the documented shape', () => {
     const json = JSON.parse(JSON.stringify(jsonReport(RESULT, entries, CONTEXT, 1234))) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(json).sort(), ['findings', 'finished', 'interrupted', 'keyRefused', 'maxCharacters', 'region', 'started', 'tool', 'unreachable', 'version']);
+    assert.deepEqual(Object.keys(json).sort(), ['accountRefused', 'findings', 'finished', 'interrupted', 'keyRefused', 'maxCharacters', 'region', 'started', 'tool', 'unreachable', 'version']);
     assert.equal(json.tool, 'live-check');
     assert.equal(json.version, '9.8.7');
     assert.equal(json.region, 'singapore');
@@ -116,6 +116,7 @@ describe('live-check report', () => {
     assert.equal(json.interrupted, false);
     assert.equal(json.unreachable, null);
     assert.equal(json.keyRefused, null);
+    assert.equal(json.accountRefused, null);
     assert.equal(json.maxCharacters, 1234);
     const findings = json.findings as Record<string, unknown>[];
     assert.equal(findings.length, ASKED.length);
@@ -137,7 +138,16 @@ describe('live-check report', () => {
     assert.equal(exitCodeOf({ ...RESULT, unreachable: 'cannot reach h' }, [entries[2]!]), 1);
     assert.equal(exitCodeOf({ ...RESULT, keyRefused: 'the key was refused at h (HTTP 401 InvalidApiKey)' }, [entries[2]!]), 2);
     assert.equal(exitCodeOf({ ...RESULT, keyRefused: 'the key was refused at h (HTTP 401 InvalidApiKey)' }, entries), 2, 'the key, not the package, is the problem to fix first');
+    assert.equal(exitCodeOf({ ...RESULT, accountRefused: 'the account is in arrears at h (Arrearage)' }, entries), 2, 'the account, not the package, is the problem to fix first');
     assert.equal(exitCodeOf({ ...RESULT, interrupted: true }, entries), 130);
+  });
+
+  it('an account in arrears: the report says so first and last, and the JSON carries it', () => {
+    const arrears = { ...RESULT, accountRefused: 'the account is in arrears at h (Arrearage): top it up in the console, then run the check again' };
+    const text = textReport(arrears, [entries[2]!], CONTEXT);
+    assert.match(text, /^Stopped early: the account is in arrears at h \(Arrearage\)/);
+    assert.ok(text.endsWith(`could not tell.\nStopped early: ${arrears.accountRefused}.`), text);
+    assert.equal(jsonReport(arrears, [entries[2]!], CONTEXT, 0).accountRefused, arrears.accountRefused);
   });
 
   it('a refused key: the report says so first, and the JSON carries it', () => {

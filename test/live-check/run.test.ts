@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { openSocket } from '../../src/dashscope/socket';
 import { resolveEndpoints, type Endpoints } from '../../src/dashscope/endpoints';
-import { authError, DashScopeError } from '../../src/dashscope/errors';
+import { authError, DashScopeError, serviceError } from '../../src/dashscope/errors';
+import { preflight } from '../../src/live-check/preflight';
 import type { HttpTap, SocketTap } from '../../src/dashscope/wire-tap';
 import type { Finding, Probe, ProbeContext } from '../../src/live-check/probe';
 import { maxCharacters, probeDeadlineMs, runLiveCheck, selectProbes, type Asked, type RunOptions, type RunTap } from '../../src/live-check/run';
@@ -384,6 +385,66 @@ describe('live-check runner', () => {
       const result = await runLiveCheck(options([badKey, answering('after', ['p2'])], { endpoints, preflight: true }));
       assert.equal(result.keyRefused, undefined);
       assert.deepEqual(result.asked.map((a) => a.shown), ['refused, final', 'yes']);
+    });
+
+    it('after the preflight took the key, a 403 that names the account, a model, the request or nothing does not stop the run', async () => {
+      const { endpoints } = await simulatorEndpoints();
+      for (const code of ['AllocationQuota.FreeTierOnly', 'InvalidParameter', 'Model.NotFound', 'InvalidModel', undefined]) {
+        const refused = probe('refused', ['p1'], async () => {
+          throw authError(403, code);
+        });
+        const result = await runLiveCheck(options([refused, answering('after', ['p2'])], { endpoints, preflight: true }));
+        assert.equal(result.keyRefused, undefined, code ?? 'no code');
+        assert.equal(result.accountRefused, undefined, code ?? 'no code');
+        assert.deepEqual(result.asked.map((a) => a.shown), [undefined, 'yes'], code ?? 'no code');
+      }
+    });
+
+    it('before the key was taken, a 403 with no code is the key\'s refusal; after it, only a 401 or an auth code is', async () => {
+      const bare = probe('bare', ['p1'], async () => {
+        throw authError(403, undefined);
+      });
+      const before = await runLiveCheck(options([bare, answering('after', ['p2'])]));
+      assert.match(before.keyRefused ?? '', /^the key was refused at 127\.0\.0\.1:9 \(HTTP 403 AccessDenied\): check the key and the endpoint$/);
+      assert.equal(before.asked[1]?.evidence, `not asked: ${before.keyRefused}`);
+      const { endpoints } = await simulatorEndpoints();
+      const auth = probe('auth', ['p1'], async () => {
+        throw authError(403, 'InvalidApiKey');
+      });
+      const after = await runLiveCheck(options([auth, answering('after', ['p2'])], { endpoints, preflight: true }));
+      assert.match(after.keyRefused ?? '', /\(HTTP 403 InvalidApiKey\) after it had been accepted/);
+    });
+
+    it('an account in arrears stops the run like a refused key: the later probes are not asked', async () => {
+      const { endpoints, host } = await simulatorEndpoints();
+      const ended: [string, string | undefined][] = [];
+      const arrears = probe('arrears', ['p1'], async () => {
+        throw serviceError('task', 'Arrearage', 'Access denied, please make sure your account is in good standing.');
+      });
+      const result = await runLiveCheck(options([arrears, answering('later', ['p2'])], { endpoints, preflight: true, probeEnded: (p, error) => ended.push([p.id, error]) }));
+      const expected = `the account is in arrears at ${host} (Arrearage): top it up in the console, then run the check again`;
+      assert.equal(result.accountRefused, expected);
+      assert.equal(result.keyRefused, undefined);
+      assert.deepEqual(ended, [['arrears', expected]]);
+      assert.deepEqual(result.asked.map((a) => [a.shown, a.evidence]), [
+        [undefined, expected],
+        [undefined, `not asked: ${expected}`],
+      ]);
+    });
+
+    it('the preflight\'s timeout is a guard with a floor of a second, as the probes\' (a tiny time scale does not make it time out)', async () => {
+      const { endpoints } = await simulatorEndpoints();
+      const ctx: ProbeContext = {
+        endpoints,
+        credentials: { apiKey: KEY },
+        region: 'custom',
+        tap: new LogTap(),
+        signal: new AbortController().signal,
+        timeScale: 1e-5,
+        progress: () => undefined,
+      };
+      await preflight.run(ctx, () => undefined);
+      assert.equal(sim?.stats.httpRequests, 1);
     });
   });
 

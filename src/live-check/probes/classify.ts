@@ -3,24 +3,21 @@
  * talking (the probes) and the judging (here) can be read and tested apart. Each returns the
  * reading (one of the point's readings, points.ts) or undefined when what was seen cannot tell.
  */
-import { classifyError, isThrottling, type DashScopeError } from '../../dashscope/errors';
+import { isThrottling, type DashScopeError } from '../../dashscope/errors';
+import { accountRefused, keyRefused, rateLimited, type RefusalLike } from '../refusals';
 
 export type Reading = string | undefined;
 
-/** Codes that say "not for this account": its permissions, its billing, or a model it cannot use. */
-const UNAVAILABLE = new Set(['permission', 'billing']);
-const MISSING_MODEL = /^(ModelNotFound|Model\.NotFound|Model\.AccessDenied|InvalidModel)$/i;
-
 /**
- * cv-speaks-*, qwen-speaks-*: did an utterance come back as audio. A rate limit tells nothing
- * (the account's budget, shared with the user's own flows, not the model); a refused key never
- * reaches here (the probe stops on it: refusals.ts).
+ * cv-speaks-*, qwen-speaks-*: did an utterance come back as audio. The refusals read by the kit's
+ * one rule (refusals.ts, the code before the status): a rate limit tells nothing (the account's
+ * budget, shared with the user's own flows, not the model); a refused key never reaches here (the
+ * probe stops on it); a refusal of the account or the model is "not available to this account".
  */
-export function speaks(outcome: { audioBytes: number; error?: Pick<DashScopeError, 'code' | 'status'> }, unavailableReading = true): Reading {
+export function speaks(outcome: { audioBytes: number; error?: RefusalLike }): Reading {
   if (!outcome.error) return outcome.audioBytes > 0 ? 'speaks' : 'fails';
-  const kind = classifyError(outcome.error.code, outcome.error.status).kind;
-  if (kind === 'throttling' || kind === 'auth') return undefined;
-  if (unavailableReading && (UNAVAILABLE.has(kind) || MISSING_MODEL.test(outcome.error.code))) return 'not available to this account';
+  if (rateLimited(outcome.error) || keyRefused(outcome.error)) return undefined;
+  if (accountRefused(outcome.error)) return 'not available to this account';
   return 'fails';
 }
 

@@ -9,13 +9,14 @@ import type { Credentials } from '../../dashscope/auth';
 import type { DashScopeError } from '../../dashscope/errors';
 import { openSocket } from '../../dashscope/socket';
 import { startsWithSegmentHeader } from '../../audio/container-header';
+import type { ProbeContext } from '../probe';
 import type { ProbeScope } from './scope';
 import { watchNextSocket, type SocketWatcher } from './watch-tap';
 
 /** The connect timeout (service time); a guard, not a measurement, so it never drops below a second. */
 const CONNECT_MS = 10_000;
 
-export function guardMs(scope: ProbeScope, ms: number): number {
+export function guardMs(scope: { readonly ctx: Pick<ProbeContext, 'timeScale'> }, ms: number): number {
   return Math.max(1000, ms * scope.ctx.timeScale);
 }
 
@@ -98,6 +99,7 @@ export async function startTask(scope: ProbeScope, link: CosyVoiceLink, params: 
 export function startTaskNow(scope: ProbeScope, link: CosyVoiceLink, params: CosyVoiceTaskParams): TaskRecord {
   // What the task's events fill in; the record is this plus the task, once runTask returned it.
   const seen: Omit<TaskRecord, 'task'> = { runTaskAt: scope.now(), frames: 0, audioBytes: 0, headers: 0, sentencesBegun: 0, ended: false };
+  scope.model = params.model;
   const task = link.connection.runTask(params, {
     onStarted: () => {
       seen.startedAt = scope.now();

@@ -7,17 +7,17 @@ import { modelsOf, regionsOffering, type ModelInfo } from '../../dashscope/catal
 import { classifyError, type DashScopeError } from '../../dashscope/errors';
 import type { Region } from '../../dashscope/endpoints';
 import { cosyVoiceSpeaksPoint } from '../points';
-import { RATE_LIMITED } from '../refusals';
+import { isRateLimited, RATE_LIMITED } from '../refusals';
 import { pacing, speaks } from './classify';
 import { describeError, ms, openCosyVoice, speak, taskOutcome, type CosyVoiceLink, type TaskRecord } from './cosyvoice-run';
-import { defineProbe, readable, refusalOf } from './define';
+import { defineProbe, readable, refusalOf, type Whose } from './define';
 import type { ProbeScope } from './scope';
 import { billed, cosyVoiceVoices, CV_MODEL, HELLO } from './texts';
 
 /** The main model first: its connection also serves the latency measurement. */
 const MODELS: readonly ModelInfo[] = [...modelsOf('cosyvoice')].sort((a, b) => Number(b.id === CV_MODEL) - Number(a.id === CV_MODEL));
 const CALLABLE = MODELS.filter((m) => m.systemVoices);
-/** Voices tried on one model before a refusal is taken as the model's (a refused voice bills nothing). */
+/** Voices tried on one model before a refusal is taken as the model's (a voice refused before task-started bills nothing). */
 const VOICES_TRIED = 3;
 /** Warm tasks for the latency: the best of them, one sample being at the mercy of the network. */
 const WARM_TASKS = 2;
@@ -60,10 +60,17 @@ interface Utterance {
   warm?: WarmLatency;
 }
 
-/** A refusal that may be the voice's: the request was refused and nothing was spoken. */
+/**
+ * A refusal that may be the voice's: the request was refused before task-started. The client sends
+ * text only after task-started (docs/protocol.md "CosyVoice: task lifecycle"), so such a task billed
+ * nothing, and trying the next voice keeps `maxCharacters` exact; a failure after it is the model's.
+ */
 function voiceRefused(record: TaskRecord): boolean {
-  return record.error !== undefined && record.audioBytes === 0 && classifyError(record.error.code, record.error.status).kind === 'request';
+  return record.error !== undefined && record.startedAt === undefined && record.audioBytes === 0 && classifyError(record.error.code).kind === 'request';
 }
+
+/** A model this account may not use is this probe's answer ("not available to this account", neutral); the account as a whole refused is not (define.ts). */
+const MODEL_ASKED: Whose = { model: 'asked' };
 
 async function utterance(scope: ProbeScope, model: string): Promise<Utterance> {
   const voices = cosyVoiceVoices(model).slice(0, VOICES_TRIED);
@@ -79,11 +86,11 @@ async function utterance(scope: ProbeScope, model: string): Promise<Utterance> {
       try {
         link = await openCosyVoice(scope);
       } catch (err) {
-        return { voice, refusedVoices, refused: refusalOf(err) };
+        return { voice, refusedVoices, refused: refusalOf(err, MODEL_ASKED) };
       }
     }
     record = await speak(scope, link, { model, voice, format: 'pcm', sampleRate: 24000 }, [HELLO]);
-    readable(record.error);
+    readable(record.error, MODEL_ASKED);
     if (!voiceRefused(record)) break;
     refusedVoices.push(voice);
   }
@@ -93,7 +100,7 @@ async function utterance(scope: ProbeScope, model: string): Promise<Utterance> {
   if (model === CV_MODEL && record.result) {
     for (let i = 0; i < WARM_TASKS && link.connection.reusable; i++) {
       const again = await speak(scope, link, { model, voice, format: 'pcm', sampleRate: 24000 }, [HELLO]);
-      readable(again.error);
+      readable(again.error, MODEL_ASKED);
       const latency = warmLatency(scope, again);
       if (latency && (!warm || latency.service < warm.service)) warm = latency;
     }
@@ -106,7 +113,7 @@ function evidenceOf(outcome: Utterance): string {
   const tried = outcome.refusedVoices.length > 0 ? `voice(s) ${outcome.refusedVoices.join(', ')} refused; ` : '';
   if (outcome.refused) return `connection refused: ${describeError(outcome.refused)}`;
   if (!outcome.record) return 'no voice to try (catalog)';
-  const limited = outcome.record.error && speaks({ audioBytes: 0, error: outcome.record.error }) === undefined ? `${RATE_LIMITED}: ` : '';
+  const limited = isRateLimited(outcome.record.error) ? `${RATE_LIMITED}: ` : '';
   return `${limited}${tried}voice ${outcome.voice}: ${taskOutcome(outcome.record)}`;
 }
 

@@ -35,9 +35,13 @@ export const qwenCuts = defineProbe(
     const clauseResponses = log.responses.length;
     log.session.append(rest);
     const answered = await settle(scope, log, 1000, 10_000, 0);
+    // Counted before session.finish: a service that commits what is left when asked to finish has not announced a cut of its own.
+    const committed = log.committed;
     await finishSession(scope, log);
     for (const err of [...log.errors, log.closed?.err]) readable(err);
+    // Every response, late ones included: a distant service answers the clause after the rest was sent (classify.ts serverCuts).
     const responses = log.responses.length;
+    const afterFinish = log.committed > committed ? `; ${log.committed - committed} more after session.finish (not counted)` : '';
     if (!answered) {
       // Nothing at all: neither reading can be told, and a late answer must not be taken for a cut below.
       const why = log.closed?.err ? `the session closed: ${log.closed.err.message}` : 'no response to either clause within 10 s';
@@ -49,7 +53,7 @@ export const qwenCuts = defineProbe(
         serverCuts(atClause && clauseResponses > 0, responses),
         `"${clause}": ${clauseResponses > 0 ? 'a response started' : `no response within ${CLAUSE_WAIT_MS / 1000} s`}; after "${rest}": ${responses} response(s) in all`,
       );
-      report('qwen-announce-commits', announceCommits(log.committed, responses), `${log.committed} input_text_buffer.committed for ${responses} response(s) the service cut itself`);
+      report('qwen-announce-commits', announceCommits(committed, responses), `${committed} input_text_buffer.committed for ${responses} response(s) the service cut itself${afterFinish}`);
     }
 
     // A fresh session: nothing of the clause part (a response still on its way) can be taken for a cut here.

@@ -8,9 +8,10 @@
  * is informational: every reading is neutral (points.ts), the numbers are in the evidence.
  */
 import { isRateLimited, RATE_LIMITED } from '../refusals';
-import { pacing } from './classify';
+import type { DashScopeError } from '../../dashscope/errors';
+import { pacing, speaks } from './classify';
 import { describeError, ms } from './cosyvoice-run';
-import { defineProbe, readable, refusalOf } from './define';
+import { defineProbe, readable, refusalOf, type Whose } from './define';
 import { finishSession, openQwen, QWEN_MODEL, qwenSettings, type QwenLog } from './qwen-run';
 import type { ProbeScope } from './scope';
 import { billed, GOOD_EVENING } from './texts';
@@ -28,15 +29,21 @@ function outcome(log: QwenLog): string {
 
 type Spoken = { shown: string | undefined; evidence: string; latency?: number };
 
+/**
+ * A model this account may not use is an answer here, as on cv-speaks ("not available to this
+ * account", neutral); the account as a whole refused (arrears, a wrong workspace) is not (define.ts).
+ */
+const MODEL_ASKED: Whose = { model: 'asked' };
+
 async function utterance(scope: ProbeScope, mode: 'server_commit' | 'commit'): Promise<Spoken> {
   const connectAt = scope.now();
   let log: QwenLog;
   try {
     log = await openQwen(scope, qwenSettings(mode));
   } catch (err) {
-    const refused = refusalOf(err);
-    if (isRateLimited(refused)) return { shown: undefined, evidence: `${mode}: ${RATE_LIMITED}: ${describeError(refused)}` };
-    return { shown: 'fails', evidence: `${mode}: ${describeError(refused)}` };
+    const refused = refusalOf(err, MODEL_ASKED);
+    const limited = isRateLimited(refused) ? `${RATE_LIMITED}: ` : '';
+    return { shown: speaks({ audioBytes: 0, error: refused }), evidence: `${mode}: ${limited}${describeError(refused)}` };
   }
   const sentAt = scope.now();
   log.session.append(GOOD_EVENING);
@@ -46,12 +53,14 @@ async function utterance(scope: ProbeScope, mode: 'server_commit' | 'commit'): P
   await finishSession(scope, log);
   const from = mode === 'commit' ? sentAt : connectAt;
   const latency = first === undefined ? undefined : scope.elapsed(from, first);
-  for (const err of [...log.errors, log.closed?.err]) readable(err);
-  const spoke = heard(log) > 0 && log.errors.length === 0;
-  const limited = [...log.errors, log.closed?.err].some((err) => isRateLimited(err));
+  const errors = [...log.errors, log.closed?.err].filter((err): err is DashScopeError => err !== undefined);
+  for (const err of errors) readable(err, MODEL_ASKED);
   const evidence = `${mode}, "${GOOD_EVENING}": ${outcome(log)}`;
-  if (!spoke && limited) return { shown: undefined, evidence: `${RATE_LIMITED}: ${evidence}` };
-  return { shown: spoke ? 'speaks' : 'fails', evidence, latency };
+  if (heard(log) > 0 && log.errors.length === 0) return { shown: 'speaks', evidence, latency };
+  if (errors.some((err) => isRateLimited(err))) return { shown: undefined, evidence: `${RATE_LIMITED}: ${evidence}`, latency };
+  // The first error decides, by the kit's one rule (classify.ts speaks): a model this account may not use is "not available".
+  const failure = errors[0];
+  return { shown: failure ? speaks({ audioBytes: 0, error: failure }) : 'fails', evidence, latency };
 }
 
 export const qwenModes = defineProbe(

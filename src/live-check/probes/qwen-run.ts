@@ -54,6 +54,7 @@ export async function openQwen(scope: ProbeScope, settings: QwenSessionSettings,
   scope.check(); // before the connect starts: an aborted run opens nothing
   const { ctx } = scope;
   const model = options.model ?? QWEN_MODEL;
+  scope.model = model;
   const tap = options.watcher ? watchNextSocket(ctx.tap, options.watcher) : ctx.tap;
   const session = await scope.opening(
     QwenRealtimeSession.open(qwenRealtimeUrl(ctx.endpoints, model), model, options.credentials ?? ctx.credentials, settings, {

@@ -34,6 +34,8 @@ export class ProbeScope {
   private readonly wakers = new Set<() => void>();
   /** The probe returned: anything an open yields from now on is closed at once, never kept. */
   private disposed = false;
+  /** The model the latest task or session asked for: named when the account may not use it (define.ts). */
+  model: string | undefined;
 
   constructor(readonly ctx: ProbeContext) {
     if (!ctx.signal.aborted) ctx.signal.addEventListener('abort', this.onAbort, { once: true });
