@@ -260,7 +260,8 @@ function startSimulator() {
   } catch {
     fail('tsx is not installed; run `npm ci` (offline demo mode needs the dev dependencies)');
   }
-  const args = ['--import', tsx, cli, '--host', '127.0.0.1', '--port', '0', '--any-key', '--latency', '300', '--rtf', '0.3'];
+  // Any free port but Node-RED's: the system may hand out again a port that was free a moment ago.
+  const args = ['--import', tsx, cli, '--host', '127.0.0.1', '--port', '0', '--avoid-port', String(port), '--any-key', '--latency', '300', '--rtf', '0.3'];
   simulator = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   createInterface({ input: simulator.stderr }).on('line', (line) => process.stderr.write(prefixLines(`${line}\n`)));
 

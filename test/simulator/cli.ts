@@ -2,6 +2,8 @@
  * Runs the simulator as a process (offline demo mode and manual testing):
  *   npx tsx test/simulator/cli.ts [--port N] [--host H] [--any-key] [--key K]... [--latency MS] [--rtf X]
  *   npx tsx test/simulator/cli.ts --replay FILE [--time-scale X] [--port N] [--host H]
+ *   --avoid-port N: with --port 0, never the port N (npm start's Node-RED port: the system may hand
+ *   out again a port a test had just released for Node-RED)
  * Prints exactly one line `DASHSCOPE_SIMULATOR_READY <baseUrl>` on stdout once listening; logs one
  * line per connection on stderr; closes cleanly on SIGINT/SIGTERM.
  *
@@ -26,6 +28,7 @@ function numberArg(flag: string, value: string | undefined): number {
 export interface CliOptions extends SimulatorOptions {
   replayFile?: string;
   replayTimeScale?: number;
+  avoidPort?: number;
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -65,6 +68,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--time-scale':
         opts.replayTimeScale = numberArg(flag, value());
         break;
+      case '--avoid-port':
+        opts.avoidPort = numberArg(flag, value());
+        break;
       default:
         throw new Error(`unknown argument ${String(flag)}`);
     }
@@ -76,7 +82,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 
 /** The simulator's options: the transcript read and checked when `--replay` names one (a broken line is named by its number). */
 export function simulatorOptions(cli: CliOptions, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): SimulatorOptions {
-  const { replayFile, replayTimeScale, ...options } = cli;
+  const { replayFile, replayTimeScale, avoidPort: _avoidPort, ...options } = cli;
   if (replayFile === undefined) return options;
   let text: string;
   try {
@@ -87,16 +93,32 @@ export function simulatorOptions(cli: CliOptions, read: (file: string) => string
   return { ...options, replay: { transcript: parseTranscript(text), timeScale: replayTimeScale ?? 1 } };
 }
 
+/** Starts a simulator on any port but `avoid`: one that lands there is closed and started again. */
+export async function startAvoiding<S extends { readonly port: number; close(): Promise<void> }>(
+  options: SimulatorOptions,
+  avoid: number | undefined,
+  start: (o: SimulatorOptions) => Promise<S>,
+): Promise<S> {
+  for (;;) {
+    const sim = await start(options);
+    if (avoid === undefined || sim.port !== avoid) return sim;
+    await sim.close();
+  }
+}
+
 async function main(): Promise<void> {
+  let cli: CliOptions;
   let options: SimulatorOptions;
   try {
-    options = simulatorOptions(parseArgs(process.argv.slice(2)));
+    cli = parseArgs(process.argv.slice(2));
+    options = simulatorOptions(cli);
   } catch (e) {
     process.stderr.write(`dashscope-simulator: ${(e as Error).message}\n`);
     process.exitCode = 2;
     return;
   }
-  const sim = await DashScopeSimulator.start({ ...options, log: (line) => process.stderr.write(`[simulator] ${line}\n`) });
+  const logged = { ...options, log: (line: string) => process.stderr.write(`[simulator] ${line}\n`) };
+  const sim = await startAvoiding(logged, cli.avoidPort, (o) => DashScopeSimulator.start(o));
   process.stdout.write(`DASHSCOPE_SIMULATOR_READY ${sim.baseUrl}\n`);
   let stopping = false;
   const stop = (): void => {
