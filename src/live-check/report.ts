@@ -93,6 +93,29 @@ export function pointLine(entry: ReportEntry): string {
   return entry.matches === null ? `${line}\n    ${entry.evidence}` : line;
 }
 
+/** Unanswered points that share one reason read as one line from this many on (a run stopped early leaves dozens). */
+const GROUP_FROM = 3;
+
+/**
+ * The entries in order, except that unanswered ones sharing one evidence (all the points a stopped
+ * run never asked) come together, at the place of the first of them, when there are GROUP_FROM or more.
+ */
+export function groupUnanswered(entries: readonly ReportEntry[]): (ReportEntry | { group: ReportEntry[] })[] {
+  const byEvidence = new Map<string, ReportEntry[]>();
+  for (const e of entries) if (e.shown === null) byEvidence.set(e.evidence, [...(byEvidence.get(e.evidence) ?? []), e]);
+  const out: (ReportEntry | { group: ReportEntry[] })[] = [];
+  for (const e of entries) {
+    const group = e.shown === null ? (byEvidence.get(e.evidence) as ReportEntry[]) : [];
+    if (group.length < GROUP_FROM) out.push(e);
+    else if (group[0] === e) out.push({ group });
+  }
+  return out;
+}
+
+function groupLine(group: readonly ReportEntry[]): string {
+  return `${MARK.open} ${group.length} points not answered: ${group.map((e) => e.point).join(', ')}\n    ${(group[0] as ReportEntry).evidence}`;
+}
+
 export function bugReportTitle(entry: ReportEntry): string {
   return `live-check: ${entry.point} differs from the package's default`;
 }
@@ -139,7 +162,7 @@ export function textReport(result: Pick<RunResult, 'interrupted' | 'unreachable'
   if (result.keyRefused) out.push(`Stopped early: ${result.keyRefused}.`);
   if (result.accountRefused) out.push(`Stopped early: ${result.accountRefused}.`);
   out.push(`Results (${MARK.match} as the package assumes, ${MARK.mismatch} differs, ${MARK.open} could not tell: not answered, or nothing the package depends on):`);
-  for (const entry of entries) out.push(pointLine(entry));
+  for (const item of groupUnanswered(entries)) out.push('group' in item ? groupLine(item.group) : pointLine(item));
   out.push('');
   out.push(`${counts.match} as assumed, ${counts.mismatch} different, ${counts.open} could not tell.`);
   // Again below the list, where the eye lands after a long report: what to fix before running again.

@@ -216,7 +216,13 @@ describe('live-check command (built, against the simulator)', function () {
     const host = new URL(base).host;
     assert.ok(ran.stdout.includes(`Stopped early: the key was refused at ${host} (HTTP 401 InvalidApiKey): check the key and the endpoint.`), ran.stdout);
     assert.doesNotMatch(ran.stdout, /^\s*✗ |```|open an issue/m, 'no mismatch and no bug report');
-    assert.match(ran.stdout, /^\? cv-speaks-/m, 'the points are listed as not answered');
+    // Every point, not asked, on one line with the one reason (report.ts groupUnanswered), not a line each.
+    const notAsked = /^\? (\d+) points not answered: (.+)$/m.exec(ran.stdout);
+    assert.ok(notAsked, `the points are listed as not answered: ${ran.stdout}`);
+    const listed = (notAsked[2] as string).split(', ');
+    const inReport = readReport(report).findings.map((f) => f.point);
+    assert.deepEqual(listed, inReport);
+    assert.equal(Number(notAsked[1]), inReport.length);
     assert.doesNotMatch(ran.stdout, /^\[\d+\/\d+\]/m, 'no check was started');
     assert.match(ran.stdout, /upload-policy: .*\(free\)\n/, 'a free check says "free"');
     assert.doesNotMatch(ran.stdout, /≤ 0 characters/);

@@ -100,6 +100,21 @@ describe('live-check report', () => {
     assert.doesNotMatch(text, /```|open an issue/);
   });
 
+  it('a run stopped early: the points it never asked come as one line with their one reason, not one line each', () => {
+    const stopped = 'not asked: the key was refused at h (HTTP 401 InvalidApiKey): try --region beijing';
+    const many = reportEntries(
+      { asked: [ASKED[0]!, ...POINTS.slice(1).map((p) => ({ point: p.id, probe: 'x', evidence: stopped }))] },
+      POINTS,
+    );
+    const text = textReport({ ...RESULT, keyRefused: 'the key was refused at h' }, many, CONTEXT);
+    assert.ok(text.includes(pointLine(many[0]!)), 'an answered point keeps its line');
+    assert.ok(text.includes(`? 3 points not answered: qwen-empty-commit, cv-blank-text, cv-speaks-cosyvoice-v1\n    ${stopped}`), text);
+    assert.equal(text.split(stopped).length - 1, 1, 'the reason once');
+    // Two unanswered points with one reason are still two lines: a group is for a stopped run's many.
+    const two = reportEntries({ asked: POINTS.slice(1, 3).map((p) => ({ point: p.id, probe: 'x', evidence: stopped })) }, POINTS);
+    assert.equal(textReport(RESULT, two, CONTEXT).split(stopped).length - 1, 2);
+  });
+
   it('says when the run was interrupted or could not reach the service', () => {
     assert.match(textReport({ ...RESULT, interrupted: true }, entries, CONTEXT), /^Interrupted: /);
     assert.match(textReport({ ...RESULT, unreachable: 'cannot reach h: ECONNREFUSED' }, entries, CONTEXT), /^Stopped early: cannot reach h: ECONNREFUSED\./);
