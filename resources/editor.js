@@ -210,7 +210,8 @@
     /**
      * The rows a template names in <div data-dashscope-rows="service model …"></div>, in that
      * order (besides the tokens `check:<field>`, `text:`/`select:`/`textarea:<field>[:icon]`,
-     * `language:<field>`, `tip:<key>`, `advanced:` and the rows a node type builds for itself).
+     * `language:<field>`, `tip:<key>`, `heading:<key>`, `advanced:` and the rows a node type builds
+     * for itself).
      */
     var ROWS = {
         service: row(label('config', 'key') + '<input type="text" id="node-input-config">'),
@@ -274,6 +275,15 @@
     }
 
     /**
+     * `heading:<key>`: the text <type>.heading.<key> over the rows that follow it, so that a dialog
+     * with many settings shows them in groups (as Node-RED's own dialogs head their sections).
+     */
+    function headingRow(type, key) {
+        return '<div class="form-row dashscope-tts-heading dashscope-tts-row-heading-' + key + '" style="margin: 14px 0 8px; padding-bottom: 2px; border-bottom: 1px solid var(--red-ui-secondary-border-color, #ddd)">' +
+            '<span style="font-weight: bold" data-i18n="' + type + '.heading.' + key + '"></span></div>';
+    }
+
+    /**
      * `advanced:` ends a dialog's essentials: the rows after it (to the end of the placeholder) are
      * in a section that opens on demand, as the options of core nodes such as http request do, and
      * opens by itself when it holds a value that is not the default or an invalid one (openAdvanced).
@@ -316,8 +326,9 @@
                 var check = /^check:(\w+)$/.exec(name);
                 var language = /^language:(\w+)$/.exec(name);
                 var tip = /^tip:(\w+)$/.exec(name);
+                var heading = /^heading:(\w+)$/.exec(name);
                 var field = FIELD_ROW.exec(name);
-                var html = check ? checkRow(type, check[1]) : language ? languageRow(language[1]) : tip ? tipRow(type, tip[1])
+                var html = check ? checkRow(type, check[1]) : language ? languageRow(language[1]) : tip ? tipRow(type, tip[1]) : heading ? headingRow(type, heading[1])
                     : field ? fieldRow(type, field[1], field[2], field[3]) : (ownRows && ownRows[name]) || ROWS[name];
                 if (!html) { throw new Error(type + ': no shared row "' + name + '"'); }
                 return html;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The suite the way a newcomer with Node alone meets it: a clean copy of this working tree,
-# `npm ci --omit=optional` (no speaker addon), and a PATH without aplay, espeak-ng and chromium.
+# `npm ci --omit=optional` (no speaker addon), and a PATH without aplay, espeak-ng, chromium and
+# the PulseAudio server and clients (pulseaudio, pacat, parec, pactl).
 # `npm test` must pass (tests needing those are reported pending, never failed) and `npm start`
 # must come up in offline demo mode. Run by .ci/run; developers run it before they stop:
 #   bash scripts/bare-leg.sh
@@ -8,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 copy=$(mktemp -d "${TMPDIR:-/tmp}/dashscope-bare.XXXXXX")
 trap 'rm -rf "$copy"' EXIT
-hide=(aplay espeak-ng chromium)
+hide=(aplay espeak-ng chromium pulseaudio pacat parec pactl)
 
 echo "== bare leg: a clean copy in $copy, npm ci --omit=optional, no ${hide[*]} on PATH"
 # The files git tracks, and new ones it does not ignore, as they are in the working tree.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
+import { MAX_CHIME_FILE_BYTES, MAX_CHIME_PCM_BYTES, MAX_CHIME_SECONDS } from '../src/audio/chime';
 import { editorCatalog } from '../src/nodes/tts-config/catalog-endpoint';
 import { editorDefinition } from './support/editor-definition';
 
@@ -29,7 +30,7 @@ const LIBRARY_TAG = '<script src="resources/node-red-contrib-dashscope-tts/edito
 const CATALOG_TAG = '<script src="resources/node-red-contrib-dashscope-tts/catalog.js"></script>';
 const BARE_LABEL = /<label[^>]*>(?:<i [^>]*><\/i>)?\s*([A-Za-z][^<]*)<\/label>/g;
 /** A row a template names by a token the library expands (see expandTemplate in resources/editor.js). */
-const ROW_TOKEN = /^(?:advanced:|(?:check|language|tip):\w+|(?:text|select|textarea):\w+(?::[\w-]+)?)$/;
+const ROW_TOKEN = /^(?:advanced:|(?:check|language|tip|heading):\w+|(?:text|select|textarea):\w+(?::[\w-]+)?)$/;
 
 /** The library run on its own, as a page runs it: its shared rows (DashScopeEditor.rows). */
 function libraryRows(): Record<string, string> {
@@ -48,6 +49,7 @@ function libraryKeysFor(type: string, html: string, outputs: number): string[] {
   const keys = Array.from({ length: outputs }, (_, i) => `${type}.outputs.${i}`);
   for (const [, field] of html.matchAll(/(?:check|text|select|textarea):(\w+)/g)) keys.push(`${type}.label.${field}`);
   for (const [, tip] of html.matchAll(/\btip:(\w+)/g)) keys.push(`${type}.tip.${tip}`);
+  for (const [, heading] of html.matchAll(/\bheading:(\w+)/g)) keys.push(`${type}.heading.${heading}`);
   const tuning = /tuning: \{([^}]*)\}/.exec(html)?.[1] ?? '';
   for (const [, field] of tuning.matchAll(/(\w+):/g)) keys.push(`${type}.label.${field}`);
   if (html.includes('DashScopeEditor.synthesis(')) keys.push(`${type}.placeholder.voice`, `${type}.placeholder.voiceCustomOnly`);
@@ -78,7 +80,7 @@ describe('editor texts in two languages', () => {
       it('loads the editor library from resources/, before its own script', () => {
         const own = html.indexOf('<script type="text/javascript">');
         assert.ok(html.indexOf(LIBRARY_TAG) >= 0 && html.indexOf(LIBRARY_TAG) < own, 'editor.js');
-        if (html.includes('DashScopeEditor.catalog') || /DashScopeEditor\.(synthesis|voiceNode)\(/.test(html)) {
+        if (/DashScopeEditor\.(catalog|chimes)\b/.test(html) || /DashScopeEditor\.(synthesis|voiceNode)\(/.test(html)) {
           assert.ok(html.indexOf(CATALOG_TAG) >= 0 && html.indexOf(CATALOG_TAG) < own, 'catalog.js, for a dialog that uses the catalog');
         }
       });
@@ -155,6 +157,24 @@ describe('editor texts in two languages', () => {
       for (const lang of LANGS) assert.equal(typeof lookup(catalog(lang, 'tts-config'), `tts-config.editor.language.${code}`), 'string', `${lang}: a name for ${type}`);
     }
     assert.equal(types.German, 'de');
+  });
+
+  it("the pcm-speaker help states the chime limits the code applies, and the chime folder's setting, in both languages", () => {
+    const MB = 1024 * 1024;
+    // [file size and length, converted size] as each language writes them.
+    const patterns: Record<string, [RegExp, RegExp]> = {
+      'en-US': [/PCM WAV file \(at most (\d+) MB and (\d+) s;/, /more than (\d+) MB in the utterance's audio format/],
+      'zh-CN': [/PCM WAV 文件的完整路径\s*（最大 (\d+) MB、(\d+) 秒；/, /转换后超过 (\d+) MB 的提示音/],
+    };
+    for (const lang of LANGS) {
+      const { help } = editorDefinition('pcm-speaker', lang);
+      const [limits, converted] = patterns[lang] as [RegExp, RegExp];
+      const file = limits.exec(help);
+      assert.ok(file, `${lang}: the chime file limits are stated`);
+      assert.deepEqual([Number(file[1]), Number(file[2])], [MAX_CHIME_FILE_BYTES / MB, MAX_CHIME_SECONDS], `${lang}: MAX_CHIME_FILE_BYTES and MAX_CHIME_SECONDS`);
+      assert.equal(Number(converted.exec(help)?.[1]), MAX_CHIME_PCM_BYTES / MB, `${lang}: MAX_CHIME_PCM_BYTES`);
+      assert.match(help, /pcmSpeakerChimeFolder/, `${lang}: where msg.chime files may come from`);
+    }
   });
 
   it('each node type has a colour and an icon of its own', () => {

@@ -6,12 +6,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHIME_NAMES } from '../src/audio/chime';
 
 const ROOT = join(__dirname, '..');
 const JS_LIMIT_BYTES = 400_000;
 /** The live-check command (package.json `bin`): a program of its own, beside the runtime. */
 const CLI_FILE = 'nodes/lib/live-check.js';
 const CLI_LIMIT_BYTES = 150_000;
+/** The built-in chimes (chimes/*.wav, 24 kHz 16-bit mono, about 3.2 s in all): sound, not code, so a budget of their own. */
+const CHIMES_LIMIT_BYTES = 200_000;
 
 interface PackedFile {
   path: string;
@@ -107,6 +110,13 @@ describe('the packed tarball', function () {
     const total = loaded.reduce((sum, f) => sum + f.size, 0);
     assert.ok(total < JS_LIMIT_BYTES, `${total} bytes of JS: ${loaded.map((f) => `${f.path} ${f.size}`).join(', ')}`);
     assert.ok((cli[0] as PackedFile).size < CLI_LIMIT_BYTES, `${CLI_FILE}: ${(cli[0] as PackedFile).size} bytes`);
+  });
+
+  it(`ships every built-in chime pcm-speaker can name, and nothing else in chimes/ but its README, under ${CHIMES_LIMIT_BYTES / 1000} kB`, () => {
+    const chimes = files.filter((f) => f.path.startsWith('chimes/'));
+    assert.deepEqual(chimes.map((f) => f.path).sort(), ['chimes/README.md', ...CHIME_NAMES.map((n) => `chimes/${n}.wav`)].sort());
+    const total = chimes.reduce((sum, f) => sum + f.size, 0);
+    assert.ok(total < CHIMES_LIMIT_BYTES, `${total} bytes of chimes: ${chimes.map((f) => `${f.path} ${f.size}`).join(', ')}`);
   });
 
   it('ships DashScopeError in exactly one file Node-RED loads', () => {

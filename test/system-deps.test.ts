@@ -41,17 +41,19 @@ describe('system dependencies of the suite', function () {
     assert.equal(findOnPath('aplay', join(process.execPath, '..', 'no-such-dir')), undefined);
   });
 
-  it('where aplay and espeak-ng are missing: those tests are pending with the Debian package, the run passes and says what was skipped', () => {
+  it('where aplay, espeak-ng and pulseaudio are missing: those tests are pending with the Debian package, the run passes and says what was skipped', () => {
     const { status, out } = runFixture({ STRICT_SYSTEM_DEPS: '' });
     assert.equal(status, 0, out);
     assert.match(out, /plays one {2}\[skipped: aplay not found: apt-get install alsa-utils\]/);
     assert.match(out, /plays two {2}\[skipped: aplay not found: apt-get install alsa-utils\]/);
     assert.match(out, /needs espeak-ng {2}\[skipped: espeak-ng not found: apt-get install espeak-ng\]/);
-    assert.match(out, /3 test\(s\) skipped for want of system packages/);
+    assert.match(out, /needs a PulseAudio server {2}\[skipped: pulseaudio, pacat, parec, pactl not found: apt-get install pulseaudio pulseaudio-utils\]/);
+    assert.match(out, /4 test\(s\) skipped for want of system packages/);
     assert.match(out, /^ +2 × aplay not found: apt-get install alsa-utils$/m);
     assert.match(out, /^ +1 × espeak-ng not found: apt-get install espeak-ng$/m);
+    assert.match(out, /^ +1 × pulseaudio, pacat, parec, pactl not found: apt-get install pulseaudio pulseaudio-utils$/m);
     assert.doesNotMatch(out, /must not run/);
-    assert.match(out, /\n1 passed, 0 failed, 3 skipped\n$/, 'the closing line is last');
+    assert.match(out, /\n1 passed, 0 failed, 4 skipped\n$/, 'the closing line is last');
   });
 
   it('STRICT_SYSTEM_DEPS=1 turns each of them into a failure naming what is missing', () => {
@@ -59,11 +61,16 @@ describe('system dependencies of the suite', function () {
     assert.notEqual(status, 0, out);
     assert.match(out, /aplay not found: apt-get install alsa-utils \(STRICT_SYSTEM_DEPS=1/);
     assert.match(out, /espeak-ng not found: apt-get install espeak-ng \(STRICT_SYSTEM_DEPS=1/);
-    assert.match(out, /\n1 passed, 2 failed\n$/, 'the suite hook and the single test fail; nothing is skipped');
+    assert.match(out, /pulseaudio, pacat, parec, pactl not found: apt-get install pulseaudio pulseaudio-utils \(STRICT_SYSTEM_DEPS=1/);
+    assert.match(out, /\n1 passed, 3 failed\n$/, 'the suite hook and the two single tests fail; nothing is skipped');
   });
 
   it('the speaker addon names the Debian packages it builds with', () => {
     assert.deepEqual(INSTALL.speaker.packages, ['libasound2-dev', 'g++', 'make', 'python3']);
+  });
+
+  it('the sound-server tests name the Debian packages of the server and of its clients', () => {
+    assert.deepEqual(INSTALL.pulseaudio.packages, ['pulseaudio', 'pulseaudio-utils']);
   });
 
   it('nothing else in the suite is skipped: support/system-deps.ts is the only place that skips', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 
 /**
  * The audio message contract, in one place: what the synthesis nodes (and the voice-design
@@ -25,6 +26,11 @@ export interface MessageAudio {
   bitDepth?: 16;
   /** Spoken by the local fallback voice, not the service. */
   fallback?: true;
+  /**
+   * When the speech node received the text this audio speaks, in `epochNow()` milliseconds: where
+   * a player counts an announcement's age (msg.ttl) and its first-audio latency from.
+   */
+  requestedAt?: number;
 }
 
 /** msg.audio of the synthesis nodes: one of the formats they can ask for. */
@@ -44,6 +50,27 @@ const END_FLAGS: Record<SequenceEnd, Message | undefined> = {
   partial: { partial: true },
   interrupted: { interrupted: true },
 };
+
+/**
+ * Milliseconds since the epoch by this process's monotonic clock: comparable between the nodes of
+ * one Node-RED, and never jumping with the wall clock (a Raspberry Pi without a real-time clock
+ * sets its time from the network some while after boot).
+ */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * msg.audio.requestedAt as the player's clock (performance.now()) has it, when the message carries
+ * a usable one: a finite time not in the future. Anything else (a message from outside) is ignored.
+ */
+export function requestedAtOf(audio: unknown, now: number = performance.now()): number | undefined {
+  if (typeof audio !== 'object' || audio === null) return undefined;
+  const at = (audio as { requestedAt?: unknown }).requestedAt;
+  if (typeof at !== 'number' || !Number.isFinite(at)) return undefined;
+  const local = at - performance.timeOrigin;
+  return local <= now ? local : undefined;
+}
 
 /**
  * msg.parts.id must be unique among the utterances in flight, not secret: a random prefix drawn

@@ -4,8 +4,8 @@ import type { BackendName, PcmSink } from './sinks/sink';
 export interface DeviceSlotEvents {
   /** An open, abort or close is over: writing may go on. */
   settled(): void;
-  /** The device could not be opened, or failed while open. */
-  failed(err: Error): void;
+  /** The device could not be opened (no `sink`), or `sink` failed while open, outside a write. */
+  failed(err: Error, sink?: PcmSink): void;
 }
 
 /**
@@ -53,7 +53,7 @@ export class DeviceSlot {
           this.sink = sink;
           this.last = sink.backend;
           sink.onFailure((err) => {
-            if (this.sink === sink) this.events.failed(err);
+            if (this.sink === sink) this.events.failed(err, sink);
           });
           return undefined;
         },

@@ -14,6 +14,10 @@ import { bytesToMs, frameBytes, type PcmFormat } from './pcm-format';
  * but not yet heard when something cut in) comes back through `requeue` as ready-made batches:
  * it already has the gain applied, so it is the only part never scaled again.
  *
+ * A chime comes in through `pushReady`, in front of the utterance's first samples: it is scaled,
+ * counted and rewound like them, and `readyBytes` tells the player that it exists in full, so a
+ * starved device need not wait for a pre-buffer of speech to start playing it.
+ *
  * Every byte that comes or goes is counted on the player's BufferMeter, if it has one.
  */
 export class PendingAudio {
@@ -23,6 +27,10 @@ export class PendingAudio {
   private queued = 0;
   /** Leading bytes that are already scaled (requeued batches). Always whole frames. */
   private prepared = 0;
+  /** Bytes of the utterance handed out and not given back: where the next `take` starts in it. */
+  private position = 0;
+  /** Where the audio pushed with `pushReady` ends in the utterance, in bytes. */
+  private readyEnd = 0;
   readonly frame: number;
   private readonly msPerByte: number;
 
@@ -51,6 +59,17 @@ export class PendingAudio {
     this.meter?.add(chunk.length * this.msPerByte);
   }
 
+  /** Audio that exists in full (a chime), pushed before anything else of the utterance. */
+  pushReady(audio: Buffer): void {
+    this.push(audio);
+    this.readyEnd = this.position + this.queued;
+  }
+
+  /** Bytes of `pushReady` audio not handed out yet: they may be written without waiting for more. */
+  get readyBytes(): number {
+    return this.readyEnd > this.position ? this.readyEnd - this.position : 0;
+  }
+
   /** Puts already written (and scaled) batches back in front, in their original order. */
   requeue(batches: readonly Buffer[]): void {
     if (batches.length === 0) return;
@@ -63,6 +82,7 @@ export class PendingAudio {
     this.chunks.unshift(...batches);
     this.queued += bytes;
     this.prepared += bytes;
+    this.position -= bytes;
     this.meter?.add(bytes * this.msPerByte);
   }
 
@@ -71,6 +91,7 @@ export class PendingAudio {
     const n = Math.min(this.writableBytes, maxBytes - (maxBytes % this.frame));
     if (n <= 0) return undefined;
     this.meter?.remove(n * this.msPerByte);
+    this.position += n;
     const first = this.chunks[0] as Buffer;
     const scaled = Math.min(this.prepared, n);
     this.prepared -= scaled;

@@ -1,15 +1,18 @@
+import type { UtteranceOptions, UtteranceStart } from './announcement';
 import { BufferMeter } from './buffer-meter';
 import { checkLaterChunk, decodeFirstChunk } from './chunk-decoder';
-import { CompletionSchedule } from './completion-schedule';
+import { DeadlineTimer } from './deadline-timer';
 import { DeviceSlot } from './device-slot';
+import { DueSchedule } from './due-schedule';
+import { LeadIn } from './lead-in';
 import { PendingAudio } from './pending-audio';
 import { AudioInputError, bytesToMs, framesIn, sameFormat, type PcmFormat } from './pcm-format';
 import { monotonicNow, PlaybackClock, type Now } from './playback-clock';
 import type { BackendName, PcmSink } from './sinks/sink';
-import { StallWatch } from './stall-watch';
-import { Utterance, type UtteranceCut, type UtteranceReport } from './utterance';
+import { Utterance, type UtteranceCut, type UtteranceOutcome, type UtteranceReport } from './utterance';
 
 export type { UtteranceCut, UtteranceReport } from './utterance';
+export type { UtteranceOptions, UtteranceStart } from './announcement';
 
 export type QueueMode = 'queue' | 'replace' | 'ignore';
 
@@ -37,10 +40,21 @@ export interface PlayerOptions {
   prebufferMs: number;
   queueMode: QueueMode;
   openSink(format: PcmFormat): Promise<PcmSink>;
-  /** A sink failed before it ever played: true when another backend was chosen and opening again may work. */
+  /**
+   * A sink failed (in a write, or between writes): true when another backend was chosen for the
+   * next device. If nothing of the failed one was heard yet (by the playback clock), the player
+   * plays everything it had written there on the next device, from the start, and reports nothing
+   * of the failure; else it is a device failure.
+   */
   fallBack?(sink: PcmSink, err: Error): boolean;
   now?: Now;
+  /** Keep-open: how long a device stays open after the last utterance was heard (default IDLE_CLOSE_MS). */
   idleCloseMs?: number;
+  /**
+   * Silence written each time a device opens, before anything else (default 0): HDMI and Bluetooth
+   * sinks swallow the first few hundred milliseconds after they open.
+   */
+  leadInMs?: number;
   /** An utterance that holds the queue and has received nothing for this long is ended as partial (default STALL_MS). */
   stallMs?: number;
   /**
@@ -59,6 +73,12 @@ export interface PlayerListener<Meta> {
    * the player's own bookkeeping.
    */
   finished(report: UtteranceReport<Meta>): void;
+  /**
+   * The first sample of an utterance (its chime's, if it has one) plays on the device: once per
+   * utterance that really plays, before its `finished`. Not for one cut, stopped, replaced, expired
+   * or failed before it started. Listeners must not throw (see `finished`).
+   */
+  started(start: UtteranceStart<Meta>): void;
   warn(text: string): void;
   /** The device failed; the `lost` utterances it held are then reported interrupted, with `error` set. */
   deviceError(err: Error, lost: number): void;
@@ -77,9 +97,15 @@ export interface Chunk<Meta> {
   partial?: boolean;
   /** Cut what is playing and play this utterance next. */
   priority?: boolean;
-  /** What the report carries (the input message's properties); asked for on an utterance's first chunk only. */
-  meta: () => Meta;
+  /**
+   * Asked for on an utterance's first chunk only (one closure per chunk, called once): what its
+   * reports carry (the input message's properties), and its chime, volume, expiry and request
+   * time. A throw refuses the utterance like unplayable audio does.
+   */
+  first: () => { meta: Meta; options?: UtteranceOptions };
 }
+
+const EXPIRED: UtteranceOutcome = { interrupted: false, durationMs: 0, expired: true };
 
 /**
  * Plays utterances one after another on one device, gap-free.
@@ -97,6 +123,22 @@ export interface Chunk<Meta> {
  * Nothing waits forever and nothing grows without bound: an utterance whose end never comes is
  * ended as partial once it holds the queue and has received nothing for `stallMs`, and the audio
  * held is capped at `maxBufferedMs` of playing time.
+ *
+ * Announcements (UtteranceOptions, asked for on an utterance's first chunk):
+ * - A chime goes in front of its first samples, in the same PendingAudio: scaled, counted,
+ *   rewound and written with them, gap-free. It exists in full, so a starved device plays it at
+ *   once instead of waiting for `prebufferMs` of speech, and speech keeps arriving meanwhile: the
+ *   chime costs no latency.
+ * - Each device opened gets `leadInMs` of silence before anything else (LeadIn), counted on the
+ *   playback clock; the utterance that follows it says so in its started event.
+ * - `started` is told when the clock reaches an utterance's first sample: one timer at a time
+ *   for the earliest start (a DueSchedule), or at once when it plays already.
+ * - An utterance that has not started is dropped unplayed, reported `expired`, once it could no
+ *   longer start by its `expiresAt`: on arrival, when it is about to be written first, and by one
+ *   timer for the earliest `expiresAt` among those waiting. One that started is never expired.
+ * - Its gain is the player's `gainPercent` × its `volumePercent` / 100.
+ * After the last utterance was heard the device stays open `idleCloseMs` (keep-open), then is
+ * released for other programs.
  */
 export class PcmPlayer<Meta> {
   private readonly clock: PlaybackClock;
@@ -105,13 +147,23 @@ export class PcmPlayer<Meta> {
   /** Not completely written yet, in playing order; the first one is being written. */
   private readonly queue: Utterance<Meta>[] = [];
   /** Completely written, waiting to be heard to the end. */
-  private readonly written: CompletionSchedule<Meta>;
+  private readonly written: DueSchedule<Utterance<Meta>>;
+  /** Written (a batch of each succeeded), waiting for their first sample to play: told `started` then. */
+  private readonly starts: DueSchedule<Utterance<Meta>>;
   private readonly byId = new Map<string, Utterance<Meta>>();
   /** Ids whose remaining chunks are dropped (refused, ignored, stopped or replaced utterances). */
   private readonly dropped = new Set<string>();
-  private inFlight: { utterance: Utterance<Meta>; batch: Buffer } | undefined;
+  /** The write the device has not taken yet: a batch of an utterance, or lead-in silence. */
+  private inFlight: { utterance: Utterance<Meta> | undefined; batch: Buffer } | undefined;
+  /**
+   * The open device and the clock time its first sample of an utterance plays: until then nothing
+   * of ours was heard on it, so if it fails another backend may play it all again (fallBack).
+   */
+  private firstSample: { sink: PcmSink; at: number } | undefined;
   private readonly buffer: BufferMeter;
-  private readonly stall: StallWatch;
+  private readonly stall: DeadlineTimer;
+  private readonly expiry: DeadlineTimer;
+  private readonly leadIn: LeadIn;
   private readonly stallMs: number;
   private closed = false;
 
@@ -123,18 +175,31 @@ export class PcmPlayer<Meta> {
     this.clock = new PlaybackClock(this.now);
     this.buffer = new BufferMeter(options.maxBufferedMs);
     this.stallMs = options.stallMs ?? STALL_MS;
-    this.stall = new StallWatch(this.now, () => this.stallDue());
-    this.written = new CompletionSchedule(this.now, (heard) => {
-      for (const u of heard) this.report(u, { interrupted: u.interrupted, durationMs: u.writtenMs });
-      this.pump();
-      this.listener.changed();
-    });
+    this.stall = new DeadlineTimer(this.now, () => this.stallDue());
+    this.expiry = new DeadlineTimer(this.now, () => this.expiryDue());
+    this.leadIn = new LeadIn(options.leadInMs ?? 0, BATCH_MAX_MS);
+    this.written = new DueSchedule(
+      this.now,
+      (u) => u.endsAt,
+      (heard) => {
+        for (const u of heard) this.report(u, { interrupted: u.interrupted, durationMs: u.writtenMs });
+        this.pump();
+        this.listener.changed();
+      },
+    );
+    this.starts = new DueSchedule(
+      this.now,
+      (u) => u.startsAt ?? 0,
+      (started) => {
+        for (const u of started) this.announce(u);
+      },
+    );
     this.device = new DeviceSlot(options.openSink, {
       settled: () => {
         this.pump();
         this.listener.changed();
       },
-      failed: (err) => this.deviceFailed(err),
+      failed: (err, sink) => (sink ? this.sinkFailed(sink, err) : this.deviceFailed(err)),
     });
   }
 
@@ -177,27 +242,35 @@ export class PcmPlayer<Meta> {
         this.drop(id, chunk.end);
         return;
       }
-      u = new Utterance(id, chunk.meta(), this.buffer);
       const cutsIn = busy && (chunk.priority === true || this.options.queueMode === 'replace');
-      if (pcm.length > 0) {
-        try {
-          pcm = this.startAudio(u, pcm, chunk.audio);
+      try {
+        const first = chunk.first();
+        u = new Utterance(id, first.meta, this.now(), this.buffer);
+        if (first.options) u.configure(first.options);
+        if (pcm.length > 0) pcm = this.startAudio(u, pcm, chunk.audio);
+        if (u.expiresBy(u.arrivedAt)) {
+          this.drop(id, chunk.end);
+          this.report(u, EXPIRED);
+          return;
+        }
+        if (pcm.length > 0) {
           // Replace mode lets go of everything else it holds: then the limit is all there is to fit in.
           const room = cutsIn && this.options.queueMode === 'replace' ? this.buffer.limitMs : this.buffer.limitMs - this.buffer.heldMs;
-          const ms = u.msOf(pcm.length);
+          const ms = u.msOf(pcm.length + (u.chimePcm?.length ?? 0));
           if (ms > room) throw this.bufferFull(u, ms, 'refused');
-        } catch (err) {
-          this.drop(id, chunk.end);
-          throw err;
         }
+      } catch (err) {
+        this.drop(id, chunk.end);
+        throw err;
       }
       this.byId.set(id, u);
       if (cutsIn) this.cutIn(u);
       else this.queue.push(u);
+      if (u.expiresAt !== undefined) this.expiry.watch(u.expiresAt);
     } else if (pcm.length > 0) {
       if (u.pending) checkLaterChunk(chunk.audio);
       else pcm = this.startAudio(u, pcm, chunk.audio);
-      const ms = u.msOf(pcm.length);
+      const ms = u.msOf(pcm.length + (u.chimePcm?.length ?? 0));
       if (!u.ended && !this.buffer.fits(ms)) {
         const err = this.bufferFull(u, ms, 'ended');
         this.endEarly(u, 'bufferFull', chunk.end);
@@ -208,6 +281,8 @@ export class PcmPlayer<Meta> {
     }
     u.lastChunkAt = this.now();
     if (pcm.length > 0 && u.pending && !u.ended) {
+      // Its first samples: the chime goes in front of them (and never in front of a later chunk).
+      if (u.chimePcm) this.putChime(u, u.pending, u.chimePcm);
       u.pending.push(pcm);
       u.bytes += pcm.length;
     }
@@ -228,6 +303,7 @@ export class PcmPlayer<Meta> {
     }
     if (deviceBusy) this.abortDevice();
     this.watchStall();
+    this.expiry.cancel();
     this.listener.changed();
   }
 
@@ -235,6 +311,8 @@ export class PcmPlayer<Meta> {
   async close(): Promise<void> {
     this.closed = true;
     this.stall.cancel();
+    this.expiry.cancel();
+    this.starts.takeAll();
     this.written.takeAll();
     this.queue.length = 0;
     this.byId.clear();
@@ -243,12 +321,31 @@ export class PcmPlayer<Meta> {
     await this.device.close();
   }
 
-  /** The first audio of `u` fixes its format; returns its samples (past a WAV header). */
+  /**
+   * The first audio of `u` fixes its format, and so its chime's samples; returns its samples (past
+   * a WAV header).
+   */
   private startAudio(u: Utterance<Meta>, payload: Buffer, audio: unknown): Buffer {
     const first = decodeFirstChunk(payload, audio);
     u.format = first.format;
-    u.pending = new PendingAudio(first.format, this.options.gainPercent, this.buffer);
+    const gain = u.volumePercent === undefined ? this.options.gainPercent : (this.options.gainPercent * u.volumePercent) / 100;
+    u.pending = new PendingAudio(first.format, gain, this.buffer);
+    if (u.chime) {
+      try {
+        u.chimePcm = u.chime.pcmFor(first.format);
+      } catch (err) {
+        // An alert is never silenced by its chime.
+        this.listener.warn(`chime ${u.chime.name} cannot be played before utterance ${u.id}: ${(err as Error).message}; it plays without it`);
+        u.chime = undefined;
+      }
+    }
     return first.pcm;
+  }
+
+  private putChime(u: Utterance<Meta>, pending: PendingAudio, chime: Buffer): void {
+    pending.pushReady(chime);
+    u.chimePcm = undefined;
+    u.chimeMs = u.msOf(chime.length);
   }
 
   private bufferFull(u: Utterance<Meta>, ms: number, outcome: 'refused' | 'ended'): AudioInputError {
@@ -334,34 +431,48 @@ export class PcmPlayer<Meta> {
 
   /** Cuts the utterance being heard; those written after it but not heard yet go back to the queue front. */
   private cutAudible(): void {
+    if (this.takeBackFromDevice()) this.abortDevice();
+  }
+
+  /**
+   * What the device holds comes back: an utterance heard already is reported cut; the others (the
+   * write in flight included) go back to the queue front in playing order, to be written again from
+   * their first sample, chime included, and told started when that plays. False when the device
+   * held no utterance.
+   */
+  private takeBackFromDevice(): boolean {
     const now = this.now();
     // The write in flight is in the device too.
-    if (this.inFlight) {
+    if (this.inFlight?.utterance) {
       const { utterance, batch } = this.inFlight;
       utterance.keepUnheard(batch, utterance.msOf(batch.length));
     }
     const inDevice = this.written.takeAll();
     const current = this.queue[0];
     if (current && (current.startsAt !== undefined || this.inFlight?.utterance === current)) inDevice.push(this.queue.shift() as Utterance<Meta>);
-    if (inDevice.length === 0) return;
+    if (inDevice.length === 0) return false;
     const again: Utterance<Meta>[] = [];
     for (const old of inDevice) {
       if (old.heard(now)) {
         if (!old.ended) this.drop(old.id, false);
         this.report(old, { interrupted: true, durationMs: old.heardMs(now) });
       } else {
+        // It has not started: it will, later, and is told started then (or expires meanwhile).
+        this.starts.remove(old);
         old.rewind();
         again.push(old);
+        if (old.expiresAt !== undefined) this.expiry.watch(old.expiresAt);
       }
     }
     this.queue.unshift(...again);
-    this.abortDevice();
+    return true;
   }
 
   /** Drops whatever the device holds; writing resumes on a new device once the old one is released. */
   private abortDevice(): void {
     this.clock.reset();
     this.inFlight = undefined;
+    this.firstSample = undefined;
     this.device.abort();
   }
 
@@ -375,6 +486,8 @@ export class PcmPlayer<Meta> {
     if (this.closed || this.inFlight || this.device.busy) return;
     const u = this.queue[0];
     if (!u) {
+      // Nothing waits to start, so nothing can expire.
+      this.expiry.cancel();
       if (this.written.length === 0) this.device.retire('idle', this.clock.ahead() + (this.options.idleCloseMs ?? IDLE_CLOSE_MS));
       return;
     }
@@ -389,17 +502,32 @@ export class PcmPlayer<Meta> {
       this.device.retire('format', this.clock.ahead() + DRAIN_MARGIN_MS);
       return;
     }
+    if (sink) {
+      const silence = this.leadIn.next(sink);
+      if (silence) {
+        this.write(sink, undefined, silence);
+        return;
+      }
+    }
     const available = u.pending.writableBytes;
     if (available === 0) {
       if (u.ended) this.writtenOut(u);
       return;
     }
-    if (!u.ended) {
+    // A chime exists in full: it is written without waiting for more.
+    if (!u.ended && u.pending.readyBytes === 0) {
       const availableMs = bytesToMs(format, available);
       const ahead = this.clock.ahead();
       // A starved device gets a cushion first; a playing one gets writes worth a native call.
       if (ahead <= 0 && availableMs < this.options.prebufferMs) return;
       if (ahead > 0 && availableMs < BATCH_MIN_MS) return;
+    }
+    // About to be written first: when it would start (after a lead-in, if a device must be opened).
+    if (u.expiresAt !== undefined && u.expiresBy(Math.max(this.now(), this.clock.endsAt) + this.leadIn.remainingMs(sink))) {
+      this.expire(u);
+      this.pump();
+      this.listener.changed();
+      return;
     }
     if (!sink) {
       this.device.open(format);
@@ -408,32 +536,94 @@ export class PcmPlayer<Meta> {
     this.write(sink, u, u.pending.take(framesIn(format, BATCH_MAX_MS) * u.pending.frame) as Buffer);
   }
 
-  private write(sink: PcmSink, u: Utterance<Meta>, batch: Buffer): void {
+  /** Writes a batch of `u`, or lead-in silence (`u` undefined). */
+  private write(sink: PcmSink, u: Utterance<Meta> | undefined, batch: Buffer): void {
     this.inFlight = { utterance: u, batch };
     sink.write(batch, (err) => {
       // The device was aborted meanwhile: whoever aborted it has dealt with this batch.
       if (this.device.current !== sink || this.closed) return;
-      this.inFlight = undefined;
       if (err) {
-        this.writeFailed(sink, u, batch, err);
+        // Still in flight: a hand-over to another backend writes it again.
+        this.sinkFailed(sink, err);
         return;
       }
+      this.inFlight = undefined;
       const ms = bytesToMs(sink.format, batch.length);
       const { startsAt, endsAt } = this.clock.advance(ms);
-      u.wrote(batch, ms, startsAt, endsAt, sink.backend, this.now());
+      if (u) {
+        if (this.firstSample?.sink !== sink) this.firstSample = { sink, at: startsAt };
+        const first = u.startsAt === undefined;
+        u.wrote(batch, ms, startsAt, endsAt, sink.backend, this.now());
+        if (first) this.starting(u);
+      }
       this.pump();
     });
   }
 
-  private writeFailed(sink: PcmSink, u: Utterance<Meta>, batch: Buffer, err: Error): void {
-    if (!this.options.fallBack?.(sink, err)) {
-      this.deviceFailed(err);
-      return;
+  /**
+   * The open device failed, in a write or between writes (a child that exited). Before anything
+   * of ours was heard on it, the backend selector may choose another backend (fallBack); else it
+   * is a device failure.
+   */
+  private sinkFailed(sink: PcmSink, err: Error): void {
+    const heard = this.firstSample?.sink === sink && this.firstSample.at <= this.now();
+    // Asked either way, so that the selector leaves a backend that never played for the next
+    // device. What the clock says was heard cannot be played again (its batches are let go as
+    // they play): it is reported lost. pacat's pipe takes writes before pacat connects, so a
+    // server that refuses pacat costs the utterance being heard unless a lead-in covers pacat's
+    // connect time.
+    const other = this.options.fallBack?.(sink, err) === true;
+    if (other && !heard) this.handOver(sink, err);
+    else this.deviceFailed(err);
+  }
+
+  /**
+   * Nothing of what `sink` took was heard: it is all written again on the next backend (the sound
+   * server hands over to ALSA, the speaker addon to aplay), like a cut before anything played, and
+   * nothing is reported. The next device gets its own lead-in first.
+   */
+  private handOver(sink: PcmSink, err: Error): void {
+    this.listener.warn(`${err.message}; falling back to ${sink.backend === 'pulse' ? 'ALSA' : 'aplay'}`);
+    this.takeBackFromDevice();
+    this.abortDevice();
+    this.pump();
+    this.listener.changed();
+  }
+
+  /** The first write of `u` succeeded: it is told started when the clock reaches its first sample. */
+  private starting(u: Utterance<Meta>): void {
+    u.leadInMs = this.leadIn.claim();
+    // At once when it plays already and no earlier start waits (starts are told in playing order).
+    if (this.starts.length === 0 && (u.startsAt as number) <= this.now()) this.announce(u);
+    else this.starts.add(u);
+  }
+
+  private announce(u: Utterance<Meta>): void {
+    if (!this.closed) this.listener.started(u.start());
+  }
+
+  /** The expiry timer: every utterance still waiting to start whose `expiresAt` has come is dropped. */
+  private expiryDue(): void {
+    if (this.closed) return;
+    // Timers may fire a fraction of a millisecond early by the monotonic clock.
+    const now = this.now() + 1;
+    let next: number | undefined;
+    for (const u of [...this.queue]) {
+      if (u.expiresAt === undefined || u.startsAt !== undefined || this.inFlight?.utterance === u) continue;
+      if (u.expiresAt <= now) this.expire(u);
+      else if (next === undefined || u.expiresAt < next) next = u.expiresAt;
     }
-    // This device never played anything: the same batch goes to the next backend.
-    this.listener.warn(`${err.message}; falling back to aplay`);
-    u.pending?.requeue([batch]);
-    this.device.abort();
+    this.expiry.watch(next);
+    this.pump();
+    this.listener.changed();
+  }
+
+  /** `u` has not started and cannot start in time: dropped unplayed, its later chunks too. */
+  private expire(u: Utterance<Meta>): void {
+    const i = this.queue.indexOf(u);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (!u.ended) this.drop(u.id, false);
+    this.report(u, EXPIRED);
   }
 
   /** The device failed: the utterances it held, and the one being written, are reported with the error. */
@@ -460,7 +650,9 @@ export class PcmPlayer<Meta> {
     this.pump();
   }
 
-  private report(u: Utterance<Meta>, outcome: { interrupted: boolean; durationMs: number; error?: Error }): void {
+  private report(u: Utterance<Meta>, outcome: UtteranceOutcome): void {
+    // A start still waiting for its timer is told first if its first sample has played, else never.
+    if (this.starts.remove(u) && u.heard(this.now())) this.announce(u);
     u.release();
     this.byId.delete(u.id);
     if (!this.closed) this.listener.finished(u.report(outcome));

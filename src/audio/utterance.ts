@@ -1,3 +1,4 @@
+import type { Chime, UtteranceOptions, UtteranceStart } from './announcement';
 import type { BufferMeter } from './buffer-meter';
 import type { PendingAudio } from './pending-audio';
 import { bytesToMs, type PcmFormat } from './pcm-format';
@@ -21,6 +22,17 @@ export interface UtteranceReport<Meta> {
   format: PcmFormat | undefined;
   backend: BackendName | undefined;
   error?: Error;
+  /** Dropped unplayed: it could not start before its `expiresAt` (msg.ttl). Then durationMs is 0. */
+  expired?: true;
+  /** Playing time of the chime in front of it (part of durationMs), when it had one. */
+  chimeMs?: number;
+}
+
+export interface UtteranceOutcome {
+  interrupted: boolean;
+  durationMs: number;
+  error?: Error;
+  expired?: true;
 }
 
 /** One utterance inside the player: its audio not yet written, and where its written audio sits in time. */
@@ -42,13 +54,39 @@ export class Utterance<Meta> {
   private unheard: Buffer[] = [];
   private unheardMs = 0;
   backend: BackendName | undefined;
+  /** Played before its first sample, once its format is known (UtteranceOptions.chime). */
+  chime: Chime | undefined;
+  /** The chime's samples in its format, until they are put in front of its first samples. */
+  chimePcm: Buffer | undefined;
+  /** Playing time of the chime put in front of it. */
+  chimeMs: number | undefined;
+  volumePercent: number | undefined;
+  /** Player-clock times (UtteranceOptions). */
+  expiresAt: number | undefined;
+  requestedAt: number | undefined;
+  /** Lead-in written right before it started (0 when the device was open already). */
+  leadInMs = 0;
 
   constructor(
     readonly id: string,
     readonly meta: Meta,
+    /** `now()` when its first chunk arrived. */
+    readonly arrivedAt: number,
     /** Counts the unheard batches, which are held as much as the pending audio is. */
     private readonly meter?: BufferMeter,
   ) {}
+
+  configure(options: UtteranceOptions): void {
+    this.chime = options.chime;
+    this.volumePercent = options.volumePercent;
+    this.expiresAt = options.expiresAt;
+    this.requestedAt = options.requestedAt;
+  }
+
+  /** It has not started and could not start by its `expiresAt` if it started at `start`. */
+  expiresBy(start: number): boolean {
+    return this.expiresAt !== undefined && this.startsAt === undefined && start > this.expiresAt;
+  }
 
   /** Playing time of `bytes` of its audio (0 before its format is known). */
   msOf(bytes: number): number {
@@ -89,6 +127,8 @@ export class Utterance<Meta> {
     this.pending?.requeue(this.unheard);
     this.forgetUnheard();
     this.startsAt = undefined;
+    // Not played anywhere yet: the device it is written to next says where (a hand-over changes backend).
+    this.backend = undefined;
     this.writtenMs = 0;
     this.endsAt = 0;
   }
@@ -106,7 +146,21 @@ export class Utterance<Meta> {
     this.unheardMs = 0;
   }
 
-  report(outcome: { interrupted: boolean; durationMs: number; error?: Error }): UtteranceReport<Meta> {
+  /** The started event, once a write of it succeeded. */
+  start(): UtteranceStart<Meta> {
+    const startsAt = this.startsAt ?? this.arrivedAt;
+    return {
+      id: this.id,
+      meta: this.meta,
+      queueWaitMs: Math.round(startsAt - this.arrivedAt),
+      firstAudioMs: Math.round(startsAt - (this.requestedAt ?? this.arrivedAt)),
+      backend: this.backend as BackendName,
+      ...(this.chime && this.chimeMs !== undefined ? { chime: { name: this.chime.name, durationMs: Math.round(this.chimeMs) } } : {}),
+      leadInMs: this.leadInMs,
+    };
+  }
+
+  report(outcome: UtteranceOutcome): UtteranceReport<Meta> {
     return {
       id: this.id,
       meta: this.meta,
@@ -118,6 +172,8 @@ export class Utterance<Meta> {
       format: this.format,
       backend: this.backend,
       ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.expired ? { expired: true as const } : {}),
+      ...(this.chimeMs !== undefined && !outcome.expired ? { chimeMs: Math.round(this.chimeMs) } : {}),
     };
   }
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Utterance } from './utterance';
 
 /** Speaks one utterance; the queue hears when it is over. */
@@ -14,8 +15,16 @@ export interface SpeechEngine<Settings> {
 export type QueueState = 'idle' | 'speaking' | 'stopped';
 
 /**
+ * Told of an utterance whose `expiresAt` passed before its turn came (it waited behind others, an
+ * outage, a rate limit): it was not handed to the engine, and must be ended here, once.
+ */
+export type ExpiredHandler<Settings> = (utterance: Utterance<Settings>, waitedMs: number) => void;
+
+/**
  * Utterances are spoken strictly in arrival order, one at a time. stop() cuts the current one and
  * drops the rest; each dropped utterance still ends (stopped: its messages are done) so nothing hangs.
+ * One that expired while it waited is never spoken (nor sent to a service, nor billed): the
+ * handler ends it when its turn comes, and the queue goes on.
  */
 export class SpeechQueue<Settings> {
   private readonly waiting: Utterance<Settings>[] = [];
@@ -25,6 +34,7 @@ export class SpeechQueue<Settings> {
   constructor(
     private readonly engine: SpeechEngine<Settings>,
     private readonly onState: (state: QueueState, utterance?: Utterance<Settings>) => void = () => undefined,
+    private readonly onExpired: ExpiredHandler<Settings> = (utterance) => utterance.events.stopped(),
   ) {}
 
   get length(): number {
@@ -76,7 +86,15 @@ export class SpeechQueue<Settings> {
   }
 
   private next(): void {
-    const utterance = this.waiting.shift();
+    let utterance = this.waiting.shift();
+    // A loop, not recursion: a long outage may leave a whole queue expired.
+    while (utterance?.expiresAt !== undefined) {
+      const now = performance.now();
+      if (now < utterance.expiresAt) break;
+      this.onExpired(utterance, now - utterance.receivedAt);
+      if (this.current || this.closed) return; // the handler's own calls moved the queue on
+      utterance = this.waiting.shift();
+    }
     if (!utterance) {
       this.onState('idle');
       return;

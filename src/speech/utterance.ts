@@ -17,6 +17,21 @@ export interface UtteranceSummary {
 }
 
 /**
+ * Output 2 of an utterance that was never spoken: its msg.ttl passed while it waited in the node's
+ * queue, so it was not sent to the service (nothing billed, no audio).
+ */
+export interface ExpiredSummary extends UtteranceSummary {
+  expired: true;
+  bytes: 0;
+  durationMs: 0;
+  characters: 0;
+  /** msg.ttl, in seconds, as the message gave it. */
+  ttl: number;
+  /** How long it waited in the queue before its turn came. */
+  waitedMs: number;
+}
+
+/**
  * What happens to an utterance, in order: `started` once before its first chunk, `audio` for each
  * chunk, then exactly one of `done`, `failed` or `stopped`. The node adapter turns these into
  * messages; the phrase cache and the fallback voice sit between an engine and the adapter and
@@ -47,11 +62,21 @@ export class Utterance<Settings> {
   private closed = false;
   private listener: TextListener | undefined;
 
+  /**
+   * performance.now() time after which it is no longer worth saying (msg.ttl): the queue drops it
+   * unsaid if its turn comes later. Undefined: it never expires.
+   */
+  readonly expiresAt: number | undefined;
+
   constructor(
     readonly settings: Settings,
     /** Not readonly: the phrase cache and the fallback voice wrap it to hear what the engine says. */
     public events: UtteranceEvents,
-  ) {}
+    /** How long after it was received it is still worth saying (msg.ttl, in milliseconds). */
+    readonly ttlMs?: number,
+  ) {
+    this.expiresAt = ttlMs === undefined ? undefined : this.receivedAt + ttlMs;
+  }
 
   get ended(): boolean {
     return this.closed;

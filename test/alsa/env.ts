@@ -11,6 +11,8 @@ export const ALSA_TEST_CONFIG = join(__dirname, 'asound.conf');
 export const ALSA_NO_DEFAULT_CONFIG = join(__dirname, 'no-default.conf');
 
 process.env.ALSA_CONFIG_PATH = ALSA_TEST_CONFIG;
+// Nor a developer's desktop sound server (auto mode would play through it): tests that want one start their own and pass its address.
+process.env.PULSE_SERVER = 'unix:/nonexistent/pulse/native';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcm-speaker-capture-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -71,6 +71,23 @@ describe('pending audio (batching for device writes)', () => {
     const again = p.take(1000) as Buffer;
     assert.deepEqual([0, 2, 4, 6].map((o) => again.readInt16LE(o)), [500, -500, 200, -200]);
   });
+
+  it('tells how much of the audio pushed as ready (a chime) is still to be handed out, through a requeue', () => {
+    const p = new PendingAudio(MONO16, 50);
+    const chime = Buffer.alloc(40);
+    for (let i = 0; i < 20; i++) chime.writeInt16LE(i * 101 - 999, i * 2);
+    p.pushReady(chime);
+    p.push(ramp(60));
+    assert.equal(p.readyBytes, 40);
+    const first = p.take(24) as Buffer;
+    assert.equal(p.readyBytes, 16);
+    const second = p.take(40) as Buffer; // the chime's last 16 bytes and 24 of the speech
+    assert.equal(p.readyBytes, 0);
+    assert.ok(Buffer.concat([first, second]).subarray(0, 40).equals(applyGain(chime, 16, 50)), 'the chime is scaled like the speech');
+    p.requeue([first, second]);
+    assert.equal(p.readyBytes, 40, 'rewound: all of the chime is to be written again');
+    assert.ok((p.take(1000) as Buffer).equals(Buffer.concat([first, second, applyGain(ramp(60).subarray(24), 16, 50)])), 'and nothing is scaled twice');
+  });
 });
 
 describe('playback clock', () => {

@@ -3,89 +3,10 @@
 // deterministic. The real devices (speaker addon, aplay) are exercised in sinks.test.ts.
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import { bytesToMs, sameFormat, type PcmFormat } from '../../src/audio/pcm-format';
-import { BATCH_MAX_MS, BATCH_MIN_MS, IDLE_CLOSE_MS, PcmPlayer, type Chunk, type PlayerOptions, type QueueMode, type UtteranceReport } from '../../src/audio/player';
-import { DeviceError, type BackendName, type PcmSink } from '../../src/audio/sinks/sink';
-
-const F24: PcmFormat = { sampleRate: 24000, channels: 1, bitDepth: 16 };
-const F16: PcmFormat = { sampleRate: 16000, channels: 1, bitDepth: 16 };
-const PCM24 = { format: 'pcm', sampleRate: 24000, channels: 1, bitDepth: 16 };
-const PCM16 = { format: 'pcm', sampleRate: 16000, channels: 1, bitDepth: 16 };
-
-/** ms of 24 kHz mono 16-bit audio whose bytes say which utterance they belong to. */
-function audio(ms: number, tag: number, format: PcmFormat = F24): Buffer {
-  const bytes = Math.round((ms * format.sampleRate) / 1000) * 2;
-  const b = Buffer.alloc(bytes);
-  for (let i = 0; i < bytes; i += 2) b.writeInt16LE(tag * 1000 + ((i / 2) % 997), i);
-  return b;
-}
-
-/** The utterance tags in written order, runs collapsed: [1, 2] means all of 1, then all of 2. */
-function tagRuns(data: Buffer): number[] {
-  const runs: number[] = [];
-  for (let i = 0; i < data.length; i += 2) {
-    const tag = Math.floor(data.readInt16LE(i) / 1000);
-    if (runs[runs.length - 1] !== tag) runs.push(tag);
-  }
-  return runs;
-}
-
-class FakeSink implements PcmSink {
-  readonly writes: Buffer[] = [];
-  aborted = false;
-  finished = false;
-  opened = false;
-  failWith: Error | undefined;
-  private failure: ((err: Error) => void) | undefined;
-
-  constructor(
-    readonly backend: BackendName,
-    readonly format: PcmFormat,
-  ) {}
-
-  write(batch: Buffer, cb: (err?: Error) => void): void {
-    const err = this.failWith;
-    queueMicrotask(() => {
-      if (err) return cb(err);
-      this.writes.push(batch);
-      this.opened = true;
-      cb();
-    });
-  }
-
-  abort(): Promise<void> {
-    this.aborted = true;
-    return Promise.resolve();
-  }
-
-  finish(): Promise<void> {
-    this.finished = true;
-    return Promise.resolve();
-  }
-
-  onFailure(listener: (err: Error) => void): void {
-    this.failure = listener;
-  }
-
-  die(err: Error): void {
-    this.failure?.(err);
-  }
-
-  get bytes(): Buffer {
-    return Buffer.concat(this.writes);
-  }
-}
-
-interface Harness {
-  player: PcmPlayer<string>;
-  sinks: FakeSink[];
-  reports: (UtteranceReport<string> & { at: number })[];
-  warnings: string[];
-  deviceErrors: Error[];
-  push(id: string, payload: Buffer, opts?: Partial<Chunk<string>>): void;
-  /** Every byte written, across devices. */
-  written(): Buffer;
-}
+import { bytesToMs, sameFormat } from '../../src/audio/pcm-format';
+import { BATCH_MAX_MS, BATCH_MIN_MS, IDLE_CLOSE_MS, type PlayerOptions, type QueueMode } from '../../src/audio/player';
+import { DeviceError } from '../../src/audio/sinks/sink';
+import { audio, F16, F24, FakeSink, PCM16, playerHarness, tagRuns, type Harness } from './player-harness';
 
 describe('PCM player', () => {
   let clock: sinon.SinonFakeTimers;
@@ -96,40 +17,7 @@ describe('PCM player', () => {
   afterEach(() => clock.restore());
 
   function harness(options: Partial<PlayerOptions> & { queueMode?: QueueMode } = {}): Harness {
-    const sinks: FakeSink[] = [];
-    const reports: Harness['reports'] = [];
-    const warnings: string[] = [];
-    const deviceErrors: Error[] = [];
-    const player = new PcmPlayer<string>(
-      {
-        gainPercent: 100,
-        prebufferMs: 0,
-        queueMode: 'queue',
-        maxBufferedMs: 300_000,
-        now: () => clock.now,
-        openSink: (format) => {
-          const sink = new FakeSink('speaker', format);
-          sinks.push(sink);
-          return Promise.resolve(sink);
-        },
-        ...options,
-      },
-      {
-        finished: (r) => reports.push({ ...r, at: clock.now }),
-        warn: (t) => warnings.push(t),
-        deviceError: (e) => deviceErrors.push(e),
-        changed: () => undefined,
-      },
-    );
-    return {
-      player,
-      sinks,
-      reports,
-      warnings,
-      deviceErrors,
-      push: (id, payload, opts = {}) => player.push(id, { payload, audio: PCM24, end: false, meta: () => `meta-${id}`, ...opts }),
-      written: () => Buffer.concat(sinks.map((s) => s.bytes)),
-    };
+    return playerHarness(clock, options);
   }
 
   it('writes an utterance back to back in batches of 40–100 ms and reports it when its last sample has played', async () => {

@@ -12,6 +12,8 @@ import { probeSpeaker } from '../../src/audio/speaker-probe';
 import { needing, requireSystem } from '../support/system-deps';
 
 const F24: PcmFormat = { sampleRate: 24000, channels: 1, bitDepth: 16 };
+/** A machine without a sound server (whatever the developer's desktop runs): ALSA decides, as these tests expect. */
+const NO_SERVER = { ...defaultBackendDeps, env: { ...process.env, PULSE_SERVER: 'unix:/nonexistent/pulse/native' } };
 /** aplay pads its last period with silence; its period is at most a quarter of a 0.5 s buffer. */
 const APLAY_MAX_PADDING_BYTES = framesIn(F24, 125) * 2;
 
@@ -160,12 +162,12 @@ describe('playback backends on an ALSA file device', function () {
 
   describe('backend selection', () => {
     it('auto uses the speaker addon when the probe finds it usable', needing('speaker', async () => {
-      const selector = new BackendSelector('auto', '', () => 2400);
+      const selector = new BackendSelector('auto', '', () => 2400, NO_SERVER);
       assert.deepEqual(await selector.ready(), { backend: 'speaker' });
     }));
 
     it('auto falls back to aplay when the probe fails, and says why; speaker mode refuses', needing('speaker', async () => {
-      const deps = { ...defaultBackendDeps, probe: () => probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_NO_DEFAULT_CONFIG } }) };
+      const deps = { ...NO_SERVER, probe: () => probeSpeaker({ env: { ...process.env, ALSA_CONFIG_PATH: ALSA_NO_DEFAULT_CONFIG } }) };
       const auto = new BackendSelector('auto', '', () => 2400, deps);
       assert.deepEqual(await auto.ready(), { backend: 'aplay', speakerProblem: 'no usable default ALSA device', noDefaultDevice: true });
       const strict = new BackendSelector('speaker', '', () => 2400, deps);
@@ -174,21 +176,41 @@ describe('playback backends on an ALSA file device', function () {
     }));
 
     it('auto plays through aplay where the addon is not installed, and says so', async () => {
-      const deps = { ...defaultBackendDeps, probe: () => probeSpeaker({ modulePath: '' }) };
+      const deps = { ...NO_SERVER, probe: () => probeSpeaker({ modulePath: '' }) };
       assert.deepEqual(await new BackendSelector('auto', '', () => 2400, deps).ready(), { backend: 'aplay', speakerProblem: 'addon not installed' });
     });
 
-    it('aplay mode never probes or loads the addon', async () => {
+    it('aplay mode never probes or loads the addon, nor looks for a sound server', async () => {
       let probed = false;
+      let lookedForServer = false;
       const selector = new BackendSelector('aplay', '', () => 2400, {
         ...defaultBackendDeps,
         probe: () => {
           probed = true;
           return Promise.resolve({ usable: true });
         },
+        findServer: (env) => {
+          lookedForServer = true;
+          return defaultBackendDeps.findServer(env);
+        },
       });
       assert.deepEqual(await selector.ready(), { backend: 'aplay' });
       assert.equal(probed, false);
+      assert.equal(lookedForServer, false);
+    });
+
+    it('speaker mode never looks for a sound server, even for the default output', async () => {
+      let lookedForServer = false;
+      const selector = new BackendSelector('speaker', '', () => 2400, {
+        ...defaultBackendDeps,
+        probe: () => probeSpeaker({ modulePath: '' }),
+        findServer: (env) => {
+          lookedForServer = true;
+          return defaultBackendDeps.findServer(env);
+        },
+      });
+      assert.deepEqual(await selector.ready(), { backend: undefined, speakerProblem: 'addon not installed' });
+      assert.equal(lookedForServer, false);
     });
   });
 });

@@ -313,7 +313,7 @@ describe('the editor in a browser', function () {
         'node-input-sampleRate': rates([...new Set([...design.cosyvoice.design.sampleRates, ...design.qwen.design.sampleRates])]),
         'node-input-action': ['create', 'list', 'query', 'delete', 'msg'],
       },
-      'pcm-speaker': { 'node-input-backend': ['auto', 'speaker', 'aplay'], 'node-input-queue': ['queue', 'replace', 'ignore'] },
+      'pcm-speaker': { 'node-input-backend': ['auto', 'pulse', 'speaker', 'aplay'], 'node-input-queue': ['queue', 'replace', 'ignore'] },
     };
     // A flow of its own, so the nodes land on an empty workspace.
     await js(p, 'RED.workspaces.add()');

@@ -31,8 +31,8 @@ const DELIBERATE: Record<string, Record<string, string[]>> = {
   'cosyvoice tts announcement': {},
   'cosyvoice tts smart-home alert interrupts an announcement': {},
   'cosyvoice tts synthesize to a WAV file': {},
-  // A doorbell pressed again while it speaks is not said twice.
-  'pcm speaker Raspberry Pi doorbell announcement': { 'db-example-speaker': ['queue'] },
+  // A doorbell pressed again while it speaks is not said twice, and it rings before it speaks.
+  'pcm speaker Raspberry Pi doorbell announcement': { 'db-example-speaker': ['queue', 'chime'] },
   'pcm speaker announcements': {},
   // The answer arrives token by token and is spoken as it streams in; it is English.
   'qwen tts read an LLM stream': { 'qw-example-tts': ['input', 'languageType'] },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
+import { epochNow } from '../../src/audio/audio-message';
 import type { TtsConfigNode } from '../../src/nodes/tts-config/types';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
@@ -13,7 +14,7 @@ const nodes = [builtNode('tts-config'), builtNode('cosyvoice-stream'), coreNode(
 interface OutMsg {
   payload: Buffer;
   topic?: string;
-  audio?: { format: string; sampleRate: number; channels: number; bitDepth?: number };
+  audio?: { format: string; sampleRate: number; channels: number; bitDepth?: number; requestedAt?: number };
   parts?: { id: string; index: number; count?: number; type: string };
   error?: { message: string; code?: string };
   interrupted?: boolean;
@@ -47,7 +48,12 @@ describe('cosyvoice-stream node', () => {
         const joined = nextMessages<OutMsg>(node('joined'), 1);
         const events = nextMessages<EventMsg>(node('events'), 1);
         const chunks = collect<OutMsg>(node('chunks'));
+        let firstChunkAt = 0;
+        node('chunks').on('input', () => {
+          firstChunkAt ||= epochNow();
+        });
         const text = 'The front door is open. Please close it.';
+        const sentAt = epochNow();
         tts().receive({ payload: text, topic: 'door' });
         const [whole] = await joined;
         const expected = expectedAudio({ text, voice: 'longanyang', sampleRate, format });
@@ -64,7 +70,11 @@ describe('cosyvoice-stream node', () => {
         assert.equal(event?.topic, 'door');
 
         assert.ok(chunks.length >= 3);
-        assert.deepEqual(chunks[0]?.audio, { format, sampleRate, channels: 1, bitDepth: 16 });
+        const { requestedAt, ...described } = chunks[0]?.audio ?? { requestedAt: undefined };
+        assert.deepEqual(described, { format, sampleRate, channels: 1, bitDepth: 16 });
+        // When the node received the text, on every message of the utterance (the end marker too).
+        assert.ok(typeof requestedAt === 'number' && requestedAt >= sentAt && requestedAt <= firstChunkAt, `requestedAt ${requestedAt} between ${sentAt} and ${firstChunkAt}`);
+        assert.ok(chunks.every((c) => c.audio?.requestedAt === requestedAt));
         chunks.forEach((c, i) => assert.equal(c.parts?.index, i));
         const last = chunks[chunks.length - 1] as OutMsg;
         assert.equal(last.payload.length, 0, 'the end marker is a zero-length chunk');

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeStatus } from 'node-red';
+import { epochNow } from '../../src/audio/audio-message';
 import { parseWavHeader } from '../../src/audio/wav';
 import { deadlineError } from '../../src/connection/connect-gate';
 import { DashScopeError } from '../../src/dashscope/errors';
@@ -19,7 +20,7 @@ const TEXT = 'The front door is open.';
 
 interface OutMsg {
   payload: Buffer;
-  audio?: { format: string; sampleRate: number; channels: number; bitDepth?: number; fallback?: boolean };
+  audio?: { format: string; sampleRate: number; channels: number; bitDepth?: number; fallback?: boolean; requestedAt?: number };
   parts?: { id: string; index: number; count?: number };
   error?: { message: string; code?: string };
 }
@@ -68,12 +69,26 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
   const tts = (): Receiver => helper.getNode('tts') as Receiver;
   const lastStatus = (): string => String(statuses[statuses.length - 1]?.text ?? '');
 
-  async function say(msg: Record<string, unknown>): Promise<{ chunks: OutMsg[]; event: EventMsg }> {
+  /** Its audio and summary, and when it was sent and its first chunk arrived (epochNow()). */
+  async function say(msg: Record<string, unknown>): Promise<{ chunks: OutMsg[]; event: EventMsg; sentAt: number; firstChunkAt: number }> {
     const chunks = collect<OutMsg>(node('chunks'));
+    let firstChunkAt = 0;
+    node('chunks').on('input', () => {
+      firstChunkAt ||= epochNow();
+    });
     const events = nextMessages<EventMsg>(node('events'), 1);
+    const sentAt = epochNow();
     tts().receive(msg);
     const [event] = await events;
-    return { chunks, event: event as EventMsg };
+    return { chunks, event: event as EventMsg, sentAt, firstChunkAt };
+  }
+
+  /** msg.audio of an utterance: the format exactly, and requestedAt when the node received the text (on every message). */
+  function assertAudio(said: { chunks: OutMsg[]; sentAt: number; firstChunkAt: number }, expected: Record<string, unknown>): void {
+    const { requestedAt, ...described } = said.chunks[0]?.audio ?? { requestedAt: undefined };
+    assert.deepEqual(described, expected);
+    assert.ok(typeof requestedAt === 'number' && requestedAt >= said.sentAt && requestedAt <= said.firstChunkAt, `requestedAt ${requestedAt} between ${said.sentAt} and ${said.firstChunkAt}`);
+    assert.ok(said.chunks.every((c) => c.audio?.requestedAt === requestedAt));
   }
 
   freshServerEachTest({ ownSettings: true, before: () => runtimeSettings({ ttsFallback: { recoveryMs: 200 } }), after: () => sim?.close() });
@@ -83,7 +98,8 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     await deploy('cosyvoice');
     await sim.stopListening();
     const started = Date.now();
-    const { chunks, event } = await say({ payload: TEXT, topic: 'door' });
+    const said = await say({ payload: TEXT, topic: 'door' });
+    const { chunks, event } = said;
     const elapsed = Date.now() - started;
     // The connection manager's second attempt comes 250–500 ms after the first: the local voice does not wait for it.
     assert.ok(elapsed < 250, `fallback after the first failed attempt, not the whole backoff (${elapsed} ms)`);
@@ -92,7 +108,7 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     assert.equal(event.payload.characters, 0);
     const audio = chunks.filter((c) => c.payload.length > 0);
     assert.ok(audio.length >= 3, 'chunked, not one blob');
-    assert.deepEqual(audio[0]?.audio, { format: 'pcm', sampleRate: 16000, channels: 1, bitDepth: 16, fallback: true });
+    assertAudio(said, { format: 'pcm', sampleRate: 16000, channels: 1, bitDepth: 16, fallback: true });
     const pcm = Buffer.concat(audio.map((c) => c.payload));
     assert.equal(pcm.length % 2, 0);
     // espeak-ng says this sentence in about 1.5 s: at 16 kHz that is some 48 kB of samples.
@@ -109,6 +125,8 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     // The next alert while the service is still down goes straight to the local voice.
     const second = await say({ payload: 'Still offline.' });
     assert.equal(second.event.payload.fallback, true);
+    // Its own request's time, not the first one's.
+    assertAudio(second, { format: 'pcm', sampleRate: 16000, channels: 1, bitDepth: 16, fallback: true });
 
     await sim.resumeListening();
     await waitFor(() => !/fallback/.test(lastStatus()), 8000, 'the node to notice the service is back');
@@ -123,10 +141,11 @@ describe('offline fallback voice (cosyvoice-stream, qwen-realtime)', function ()
     sim = await DashScopeSimulator.start();
     await deploy('qwen');
     sim.inject({ kind: 'http-error', status: 503, times: 10 });
-    const { chunks, event } = await say({ payload: TEXT });
+    const said = await say({ payload: TEXT });
+    const { chunks, event } = said;
     assert.equal(event.payload.fallback, true);
     const first = chunks[0] as OutMsg;
-    assert.deepEqual(first.audio, { format: 'wav', sampleRate: 24000, channels: 1, bitDepth: 16, fallback: true });
+    assertAudio(said, { format: 'wav', sampleRate: 24000, channels: 1, bitDepth: 16, fallback: true });
     const header = parseWavHeader(first.payload);
     assert.deepEqual(header.format, { sampleRate: 24000, channels: 1, bitDepth: 16 });
     const wav = Buffer.concat(chunks.map((c) => c.payload));

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node } from 'node-red';
+import { epochNow } from '../../src/audio/audio-message';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
@@ -55,14 +56,19 @@ describe('phrase cache (cosyvoice-stream, qwen-realtime)', () => {
   const cacheDir = (): string => join(userDir, 'dashscope-tts-cache', createHash('sha256').update('cfg').digest('hex').slice(0, 32));
   const entries = (): string[] => (existsSync(cacheDir()) ? readdirSync(cacheDir()).filter((n) => n.endsWith('.dspc')) : []);
 
-  /** One utterance: its chunks (end marker included) and its event. */
-  async function say(msg: Record<string, unknown>): Promise<{ chunks: OutMsg[]; event: EventMsg }> {
+  /** One utterance: its chunks (end marker included) and its event; when it was sent and its first chunk arrived (epochNow()). */
+  async function say(msg: Record<string, unknown>): Promise<{ chunks: OutMsg[]; event: EventMsg; sentAt: number; firstChunkAt: number }> {
     const chunks = collect<OutMsg>(node('chunks'));
+    let firstChunkAt = 0;
+    node('chunks').on('input', () => {
+      firstChunkAt ||= epochNow();
+    });
     const events = nextMessages<EventMsg>(node('events'), 1);
+    const sentAt = epochNow();
     tts().receive(msg);
     const [event] = await events;
     await waitFor(() => chunks.some((c) => c.parts?.count !== undefined), 2000, 'end marker');
-    return { chunks, event: event as EventMsg };
+    return { chunks, event: event as EventMsg, sentAt, firstChunkAt };
   }
 
   freshServerEachTest({
@@ -99,7 +105,14 @@ describe('phrase cache (cosyvoice-stream, qwen-realtime)', () => {
       assert.deepEqual(hit.chunks.map((c) => c.payload.length), live.chunks.map((c) => c.payload.length), 'same chunking');
       assert.ok(Buffer.concat(hit.chunks.map((c) => c.payload)).equals(Buffer.concat(live.chunks.map((c) => c.payload))), 'same bytes');
       assert.ok(Buffer.concat(hit.chunks.map((c) => c.payload)).equals(expectedAudio({ text: TEXT, voice: service === 'qwen' ? 'Cherry' : 'longanyang', sampleRate: 24000 })));
-      assert.deepEqual(hit.chunks[0]?.audio, live.chunks[0]?.audio, 'same msg.audio');
+      const { requestedAt: liveAt, ...liveAudio } = live.chunks[0]?.audio ?? {};
+      const { requestedAt: hitAt, ...hitAudio } = hit.chunks[0]?.audio ?? {};
+      assert.deepEqual(hitAudio, liveAudio, 'same msg.audio');
+      assert.deepEqual(hitAudio, { format: 'pcm', sampleRate: 24000, channels: 1, bitDepth: 16 });
+      // Each request's own time, never the stored one's.
+      assert.ok(typeof liveAt === 'number' && liveAt >= live.sentAt && liveAt <= live.firstChunkAt, `live requestedAt ${String(liveAt)}`);
+      assert.ok(typeof hitAt === 'number' && hitAt >= hit.sentAt && hitAt <= hit.firstChunkAt, `replayed requestedAt ${String(hitAt)} between ${hit.sentAt} and ${hit.firstChunkAt}`);
+      assert.ok(hit.chunks.every((c) => c.audio?.requestedAt === hitAt), 'on every replayed message');
       assert.equal(hit.chunks[0]?.topic, 'door');
       hit.chunks.forEach((c, i) => assert.equal(c.parts?.index, i));
       assert.equal(hit.chunks[hit.chunks.length - 1]?.parts?.count, hit.chunks.length);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Node } from 'node-red';
+import { epochNow } from '../../src/audio/audio-message';
 import { DashScopeSimulator, type SimulatorOptions } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { waitFor } from '../support/collect';
@@ -13,7 +14,7 @@ const nodes = [builtNode('tts-config'), builtNode('qwen-realtime'), coreNode('se
 interface OutMsg {
   payload: Buffer;
   topic?: string;
-  audio?: { format: string; sampleRate: number };
+  audio?: { format: string; sampleRate: number; requestedAt?: number };
   parts?: { id: string; index: number; count?: number };
   error?: { message: string; code?: string };
   interrupted?: boolean;
@@ -48,7 +49,12 @@ describe('qwen-realtime node', () => {
         const joined = nextMessages<OutMsg>(node('joined'), 1);
         const events = nextMessages<EventMsg>(node('events'), 1);
         const chunks = collect<OutMsg>(node('chunks'));
+        let firstChunkAt = 0;
+        node('chunks').on('input', () => {
+          firstChunkAt ||= epochNow();
+        });
         const text = 'First sentence. Second sentence! And the tail without a full stop';
+        const sentAt = epochNow();
         qwen().receive({ payload: text, topic: 'news' });
         const [whole] = await joined;
         assert.ok(whole?.payload.equals(audioOf(text, 'Cherry', sampleRate)), 'every word, including the unterminated tail');
@@ -61,7 +67,11 @@ describe('qwen-realtime node', () => {
         const last = chunks[chunks.length - 1];
         assert.equal(last?.payload.length, 0);
         assert.equal(last?.parts?.count, chunks.length);
-        assert.deepEqual(chunks[0]?.audio, { format: 'pcm', sampleRate, channels: 1, bitDepth: 16 });
+        const { requestedAt, ...described } = chunks[0]?.audio ?? { requestedAt: undefined };
+        assert.deepEqual(described, { format: 'pcm', sampleRate, channels: 1, bitDepth: 16 });
+        // When the node received the text, on every message of the utterance (the end marker too).
+        assert.ok(typeof requestedAt === 'number' && requestedAt >= sentAt && requestedAt <= firstChunkAt, `requestedAt ${requestedAt} between ${sentAt} and ${firstChunkAt}`);
+        assert.ok(chunks.every((c) => c.audio?.requestedAt === requestedAt));
       });
     }
   }

@@ -19,7 +19,11 @@ const TYPES = Object.keys(pkg['node-red'].nodes);
 const EXAMPLES = readdirSync(join(ROOT, 'examples'))
   .filter((f) => f.endsWith('.json'))
   .map((f) => f.replace(/\.json$/, ''));
-const ALSA_ENV = { ALSA_CONFIG_PATH: join(ROOT, 'test', 'alsa', 'asound.conf'), CAPTURE_FILE: '/dev/null' };
+/**
+ * The test ALSA devices, and no sound server whatever the developer's desktop runs: the
+ * pcm-speaker here is backend auto with the default Device, which a reachable server would take.
+ */
+const ALSA_ENV = { ALSA_CONFIG_PATH: join(ROOT, 'test', 'alsa', 'asound.conf'), CAPTURE_FILE: '/dev/null', PULSE_SERVER: 'unix:/nonexistent/pulse/native' };
 
 interface PackInfo {
   filename: string;

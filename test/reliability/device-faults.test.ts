@@ -7,12 +7,13 @@
  */
 import { newCaptureFile, readCapture } from '../alsa/env';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node } from 'node-red';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
+import { childrenNamed } from '../support/child-processes';
 import { waitFor } from '../support/collect';
 import { trackSourceTimers } from '../support/handles';
 import { builtNode, coreNode, helper, nextMessages, type TestFlows } from '../support/node-red';
@@ -34,23 +35,8 @@ interface Caught {
   error?: { message: string; code?: string; source?: { id?: string } };
 }
 
-/** aplay children of this process (from /proc: no dependency on procps). */
-function aplayChildren(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (comm === 'aplay' && ppid === process.pid) pids.push(Number(entry));
-  }
-  return pids;
-}
+/** aplay children of this process. */
+const aplayChildren = (): number[] => childrenNamed('aplay');
 
 describe('reliability: audio device faults (issue 9)', function () {
   requireSystem('aplay');

@@ -1,6 +1,7 @@
 /**
- * Tests that need something outside npm: a program on PATH (aplay, espeak-ng, chromium) or the
- * optional `speaker` addon, which only builds where the ALSA headers and a compiler are installed.
+ * Tests that need something outside npm: a program on PATH (aplay, espeak-ng, chromium), a
+ * PulseAudio server and its clients (pulseaudio, pacat, parec, pactl) or the optional `speaker`
+ * addon, which only builds where the ALSA headers and a compiler are installed.
  *
  * Where one is missing, the test is reported *pending* with one line naming what is missing and
  * the Debian package that brings it, and the summary reporter lists them at the end of the run.
@@ -9,13 +10,12 @@
  *
  * This module is the only place a test is skipped (test/system-deps.test.ts checks it).
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { programOnPath } from '../../src/audio/sound-server';
 import { resolveSpeaker } from '../../src/audio/speaker-addon';
 import { probeSpeaker } from '../../src/audio/speaker-probe';
 import { ALSA_TEST_CONFIG } from '../alsa/env';
 
-export type SystemDep = 'aplay' | 'espeak-ng' | 'chromium' | 'speaker';
+export type SystemDep = 'aplay' | 'espeak-ng' | 'chromium' | 'speaker' | 'pulseaudio';
 
 /** What a missing dependency is called in the run's output; the summary reporter reads it. */
 export const MISSING_PROPERTY = 'missingSystemDependency';
@@ -28,26 +28,22 @@ export const INSTALL: Readonly<Record<SystemDep, { packages: readonly string[]; 
   // The addon is an optional dependency compiled at install time: npm ci drops it quietly where
   // the build fails, so it comes back only with the next install.
   speaker: { packages: ['libasound2-dev', 'g++', 'make', 'python3'], then: 'npm install' },
+  // The sound-server tests start a server of their own and play, record and list through its clients.
+  pulseaudio: { packages: ['pulseaudio', 'pulseaudio-utils'] },
+};
+
+/** The programs a dependency needs on PATH, where they are not just the dependency's own name. */
+const PROGRAMS: Partial<Record<SystemDep, readonly string[]>> = {
+  pulseaudio: ['pulseaudio', 'pacat', 'parec', 'pactl'],
 };
 
 export function strictSystemDeps(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.STRICT_SYSTEM_DEPS === '1' || env.STRICT_SYSTEM_DEPS === 'true';
 }
 
-/** The executable `name` on `path`, or undefined. */
+/** The executable `name` on `path`, or undefined: the package's own lookup (how it finds pacat). */
 export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, name);
-    try {
-      if (!statSync(file).isFile()) continue;
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return programOnPath(name, { PATH: path });
 }
 
 function installHint(dep: SystemDep): string {
@@ -62,13 +58,18 @@ async function speakerProblem(): Promise<string | undefined> {
   return `speaker addon unusable (${probe.reason}): ${installHint('speaker').replace(/npm install$/, 'npm rebuild speaker')}`;
 }
 
+function programsProblem(dep: SystemDep): string | undefined {
+  const absent = (PROGRAMS[dep] ?? [dep]).filter((program) => !findOnPath(program));
+  return absent.length ? `${absent.join(', ')} not found: ${installHint(dep)}` : undefined;
+}
+
 const problems = new Map<SystemDep, Promise<string | undefined>>();
 
 /** Why `dep` cannot be used here (one line, with the Debian package), or undefined when it can. */
 export function missing(dep: SystemDep): Promise<string | undefined> {
   let problem = problems.get(dep);
   if (!problem) {
-    problem = dep === 'speaker' ? speakerProblem() : Promise.resolve(findOnPath(dep) ? undefined : `${dep} not found: ${installHint(dep)}`);
+    problem = dep === 'speaker' ? speakerProblem() : Promise.resolve(programsProblem(dep));
     problems.set(dep, problem);
   }
   return problem;

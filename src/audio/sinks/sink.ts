@@ -1,6 +1,6 @@
 import type { PcmFormat } from '../pcm-format';
 
-export type BackendName = 'speaker' | 'aplay';
+export type BackendName = 'speaker' | 'aplay' | 'pulse';
 
 /**
  * An open audio device in one PCM format. The player keeps at most one write in flight, so a

@@ -1,10 +1,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import type { UtteranceStart } from '../../audio/announcement';
 import { AUDIO_MESSAGE_KEYS, readAudioMessage } from '../../audio/audio-message';
 import { BackendSelector, type BackendInfo } from '../../audio/backend-selector';
+import { ChimeLibrary } from '../../audio/chime';
 import { AudioInputError, framesIn } from '../../audio/pcm-format';
 import { BATCH_MAX_MS, IDLE_CLOSE_MS, PcmPlayer, type UtteranceReport } from '../../audio/player';
 import { deviceLabel } from '../../audio/sinks/sink';
 import { limitsOf } from '../shared/limits';
+import { Announcements, chimeFolderOf } from './announcement-options';
 import { ChunkRouter } from './chunk-routing';
 import { registerDevicesEndpoint } from './devices-endpoint';
 import { InputError } from '../../speech/input-error';
@@ -42,6 +45,24 @@ function finishedMessage(report: UtteranceReport<Message>): Message {
       ...(report.format ? { format: report.format } : {}),
       ...(report.backend ? { backend: report.backend } : {}),
       ...(report.error ? { error: report.error.message } : {}),
+      ...(report.expired ? { expired: true } : {}),
+      ...(report.chimeMs !== undefined ? { chimeMs: report.chimeMs } : {}),
+    },
+  };
+}
+
+/** The "started" message (output 2): the first sample of an utterance reached the device. */
+function startedMessage(start: UtteranceStart<Message>): Message {
+  return {
+    ...start.meta,
+    payload: {
+      event: 'started',
+      id: start.id,
+      queueWaitMs: start.queueWaitMs,
+      firstAudioMs: start.firstAudioMs,
+      backend: start.backend,
+      ...(start.chime ? { chime: start.chime } : {}),
+      leadInMs: start.leadInMs,
     },
   };
 }
@@ -79,6 +100,20 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
     let problem: string | undefined;
     let lastStatus = '';
     const statusLine = statusTexts(RED, node.type);
+    const announcements = new Announcements(new ChimeLibrary(), settings.chime, chimeFolderOf(RED.settings as unknown as Record<string, unknown>), {
+      chimeFailed: (err, msg) => {
+        // The utterance plays without it; the status says why until one plays to its end.
+        problem = err.message;
+        calls.error(err, baseMessage(msg, CONTROL_KEYS));
+      },
+      logDetail: (text) => node.debug(text),
+    });
+    // A chime that cannot be loaded shows now, not when the first alert needs it.
+    const chimeProblem = announcements.check();
+    if (chimeProblem) {
+      problem = chimeProblem.message;
+      node.error(chimeProblem);
+    }
 
     const showStatus = (): void => {
       const info: BackendInfo = selector.info();
@@ -101,7 +136,8 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
         gainPercent: settings.volume,
         prebufferMs: settings.prebufferMs,
         queueMode: settings.queue,
-        idleCloseMs: idleCloseMs(RED),
+        idleCloseMs: settings.keepOpenMs ?? idleCloseMs(RED),
+        leadInMs: settings.leadInMs,
         stallMs: settings.stallMs,
         maxBufferedMs: limitsOf(RED.settings as unknown as Record<string, unknown>).speakerBufferMs,
         bufferLimitSetting: BUFFER_LIMIT_SETTING,
@@ -110,13 +146,27 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
       },
       {
         finished: (report: UtteranceReport<Message>) => {
-          if (!report.interrupted && !report.error) problem = undefined;
+          if (report.expired) {
+            // Intended behaviour (msg.ttl), not a fault: a log line, and the report on output 1.
+            const late = announcements.lateBy(report.id);
+            calls.log(`utterance ${report.id} expired: not played, ${late ?? 0} ms past its ttl`);
+          } else {
+            announcements.forget(report.id);
+            if (!report.interrupted && !report.error) problem = undefined;
+          }
           // A catch node hears of the failure with the utterance's own properties (topic...).
           if (report.error) calls.error(report.error, report.meta);
-          calls.send(finishedMessage(report), (err) => {
+          calls.send([finishedMessage(report), null], (err) => {
             const failure = new InputError('ReportNotSent', `utterance ${report.id} was played, but its "finished" message could not be sent: ${err.message}`);
             problem = failure.message;
             calls.error(failure, report.meta);
+          });
+        },
+        started: (start: UtteranceStart<Message>) => {
+          calls.send([null, startedMessage(start)], (err) => {
+            const failure = new InputError('ReportNotSent', `utterance ${start.id} started, but its "started" message could not be sent: ${err.message}`);
+            problem = failure.message;
+            calls.error(failure, start.meta);
           });
         },
         warn: (text) => calls.warn(text),
@@ -141,6 +191,8 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
         if (info.noDefaultDevice || !info.backend) calls.warn(line);
         else calls.log(line);
       }
+      // Set only where a sound server matters: backend "sound server", or auto with a server that answered and cannot be used.
+      if (info.serverProblem) calls.warn(`sound server not used (${info.serverProblem})${info.backend ? `: playing through ${info.backend}` : ''}`);
       showStatus();
     });
 
@@ -168,7 +220,8 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
           interrupted: audio.interrupted,
           partial: audio.partial,
           priority: msg.priority === true,
-          meta: () => baseMessage(msg, CONTROL_KEYS),
+          // One closure per chunk, called on an utterance's first chunk only.
+          first: () => ({ meta: baseMessage(msg, CONTROL_KEYS), options: announcements.options(route.id, msg, audio.audio) }),
         });
       } catch (err) {
         problem = (err as Error).message;

@@ -33,7 +33,12 @@ export function speakerStatus(s: StatusInput, statusLine: StatusText): NodeStatu
   if (s.problem) return { fill: 'red', shape: 'ring', text: short(s.problem) };
   if (s.probing) return { fill: 'grey', shape: 'ring', text: statusLine('checking') };
   if (s.noDefaultDevice) return { fill: 'red', shape: 'ring', text: statusLine('noDefaultDevice') };
+  if (!backend && s.info.serverProblem !== undefined && s.info.speakerProblem === undefined) {
+    return { fill: 'red', shape: 'ring', text: short(statusLine('serverUnusable', { reason: s.info.serverProblem })) };
+  }
   if (!backend) return { fill: 'red', shape: 'ring', text: short(statusLine('unusable', { reason: s.info.speakerProblem ?? 'unknown reason' })) };
+  // Auto mode wanted the sound server (it answered) and plays through ALSA instead: the user expects the server.
+  if (backend !== 'pulse' && s.info.serverProblem !== undefined) return { fill: 'yellow', shape: 'ring', text: short(statusLine('readyNoServer', { backend, reason: s.info.serverProblem })) };
   if (backend === 'aplay' && s.info.speakerProblem) return { fill: 'yellow', shape: 'ring', text: short(statusLine('readyAplay', { reason: s.info.speakerProblem })) };
   return { fill: 'grey', shape: 'dot', text: statusLine('ready', { backend }) };
 }

@@ -26,10 +26,10 @@ function plainValues(msg: Message): Message {
 export class GuardedCalls {
   constructor(private readonly node: Node) {}
 
-  /** node.send; `failed` hears of a throw (the message may have reached some wires already). */
-  send(msg: Message, failed: (err: Error) => void): void {
+  /** node.send of `msg`, or of one message (or null) per output; `failed` hears of a throw (the message may have reached some wires already). */
+  send(msg: Message | (Message | null)[], failed: (err: Error) => void): void {
     try {
-      this.node.send(msg as NodeMessage);
+      this.node.send(msg as NodeMessage | (NodeMessage | null)[]);
     } catch (err) {
       failed(asError(err));
     }

@@ -1,6 +1,6 @@
-import { AudioSequence, type AudioDescriptor, type SequenceEnd } from '../../audio/audio-message';
+import { AudioSequence, epochNow, type AudioDescriptor, type SequenceEnd } from '../../audio/audio-message';
 import { InputError } from '../../speech/input-error';
-import type { UtteranceEvents, UtteranceSummary } from '../../speech/utterance';
+import type { ExpiredSummary, UtteranceEvents, UtteranceSummary } from '../../speech/utterance';
 import type { GuardedCalls } from './guarded-calls';
 import type { Message } from './message-base';
 
@@ -31,6 +31,12 @@ export interface NodeOutputHooks {
 export class NodeOutput implements UtteranceEvents {
   /** Every input message that fed this utterance (a stream has several); the first one carries a failure. */
   readonly dones: DoneFn[];
+  /**
+   * When the node received the text (epochNow()): msg.audio.requestedAt of all its audio, whoever
+   * speaks it (the service, the phrase cache, the fallback voice). A player counts msg.ttl and the
+   * first-audio latency from here.
+   */
+  readonly requestedAt = epochNow();
   private sequence: AudioSequence | undefined;
   private sendFailure: Error | undefined;
   private over = false;
@@ -47,7 +53,8 @@ export class NodeOutput implements UtteranceEvents {
   }
 
   started(audio: AudioDescriptor): void {
-    this.sequence = new AudioSequence(this.base, audio);
+    // One msg.audio per utterance, shared by all its chunks: nothing added on the chunk path.
+    this.sequence = new AudioSequence(this.base, { ...audio, requestedAt: this.requestedAt });
   }
 
   audio(chunk: Buffer): void {
@@ -58,12 +65,17 @@ export class NodeOutput implements UtteranceEvents {
 
   done(summary: UtteranceSummary): void {
     this.endSequence('complete');
-    try {
-      this.send([null, { ...this.base, payload: summary }]);
-    } catch (err) {
-      // The audio went out whole: the utterance was spoken, only its summary is lost.
-      this.calls.error(new InputError('SendFailed', `could not send the summary on output 2: ${messageOf(err)}`), { ...this.base, payload: summary });
-    }
+    this.sendSummary(summary);
+    this.complete(undefined);
+  }
+
+  /**
+   * Never spoken: its msg.ttl passed while it waited (the queue did not send it to the service).
+   * No audio at all; the summary says so on output 2; not an error.
+   */
+  expired(summary: ExpiredSummary): void {
+    if (this.over) return;
+    this.sendSummary(summary);
     this.complete(undefined);
   }
 
@@ -75,6 +87,15 @@ export class NodeOutput implements UtteranceEvents {
   stopped(): void {
     this.endSequence('interrupted');
     this.complete(undefined);
+  }
+
+  private sendSummary(summary: UtteranceSummary): void {
+    try {
+      this.send([null, { ...this.base, payload: summary }]);
+    } catch (err) {
+      // Whatever happened to the utterance happened (its audio went out whole, or none was due): only its summary is lost.
+      this.calls.error(new InputError('SendFailed', `could not send the summary on output 2: ${messageOf(err)}`), { ...this.base, payload: summary });
+    }
   }
 
   /** A sequence that began is closed, so a join node downstream completes it (even after a failed send). */

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { ttlMsOf } from '../../audio/announcement';
 import type { ConnectionState, ManagerUser } from '../../connection/connection-manager';
 import { regionWarning } from '../../dashscope/catalog';
 import type { DashScopeError } from '../../dashscope/errors';
@@ -120,7 +121,7 @@ export function attachSynthesis<Settings>(
       // Not after a stop: an urgent utterance may follow at once and needs the spare socket.
       if (state === 'idle' && !closing) binding.prewarm?.(config);
     }
-  });
+  }, (utterance, waitedMs) => expire(utterance, waitedMs));
   const user: ManagerUser = {
     id: node.id,
     onConnectionState: (state: ConnectionState, err?: DashScopeError) => {
@@ -139,7 +140,7 @@ export function attachSynthesis<Settings>(
   let streamingOutput: NodeOutput | undefined;
   let streamedCharacters = 0;
   /**
-   * A stream that was refused (too long, queue full): its later pieces are dropped until
+   * A stream that was refused (too long, queue full) or expired: its later pieces are dropped until
    * msg.complete, msg.stop, or a pause of REFUSED_STREAM_QUIET_MS (an upstream that failed may
    * never send its complete). When the last piece was dropped, for that pause.
    */
@@ -167,6 +168,38 @@ export function attachSynthesis<Settings>(
       },
       abandon: stop,
     }, calls);
+  }
+
+  /**
+   * Its msg.ttl passed while it waited for its turn: said nowhere, reported on output 2. A waiting
+   * utterance's events are still the node's own output (the phrase cache and the fallback voice
+   * wrap them only once it is spoken).
+   */
+  function expire(utterance: Utterance<Settings>, waitedMs: number): void {
+    const output = utterance.events;
+    if (!(output instanceof NodeOutput)) {
+      output.stopped();
+      return;
+    }
+    // The rest of an expired stream is not spoken either (not as a new utterance, late).
+    if (streamingOutput === output && !utterance.ended) refuseStream(true);
+    const ttl = (utterance.ttlMs ?? 0) / 1000;
+    const { format, sampleRate } = binding.audioOf(utterance.settings);
+    calls.log(`msg.ttl of ${ttl} s passed while the text waited ${(waitedMs / 1000).toFixed(1)} s for its turn: not spoken (not sent to the service)`);
+    output.expired({
+      text: utterance.text,
+      model: typeof binding.model === 'string' ? binding.model : '',
+      // The speaking label is the voice, in both nodes.
+      voice: binding.speakingLabel?.(utterance.settings) ?? '',
+      format,
+      sampleRate,
+      bytes: 0,
+      durationMs: 0,
+      characters: 0,
+      expired: true,
+      ttl,
+      waitedMs: Math.round(waitedMs),
+    });
   }
 
   node.on('input', (raw: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
@@ -261,7 +294,10 @@ export function attachSynthesis<Settings>(
    */
   function startUtterance(msg: Message, send: SendFn, done: DoneFn, text: string, whole: boolean): Utterance<Settings> | undefined {
     let settings: Settings;
+    let ttlMs: number | undefined;
     try {
+      // A bad msg.ttl is refused before anything is sent: it stays on the message (pcm speaker reads it too).
+      ttlMs = ttlMsOf(msg.ttl);
       settings = binding.resolve(msg);
     } catch (err) {
       fail(err as Error, done);
@@ -269,7 +305,7 @@ export function attachSynthesis<Settings>(
     }
     const output = outputFor(baseMessage(msg, CONTROL_KEYS), send, done, () => queue.cancel(utterance));
     streamingOutput = output;
-    const utterance: Utterance<Settings> = new Utterance(settings, output);
+    const utterance: Utterance<Settings> = new Utterance(settings, output, ttlMs);
     utterance.append(text);
     if (whole) utterance.end();
     queue.submit(utterance);
