@@ -419,6 +419,41 @@ describe('the dialogs a new user meets', function () {
       await cancel(p);
     });
 
+    it(`${locale}: pcm speaker groups its settings under headings (Output, Announcements, Queueing), and lists a sound server's outputs in a group of their own`, async () => {
+      const p = pages[locale] as Page;
+      const texts = (JSON.parse(readFileSync(join(ROOT, 'locales', locale, 'pcm-speaker.json'), 'utf8')) as { 'pcm-speaker': { heading: Record<string, string>; label: Record<string, string>; devices: { serverGroup: string } } })['pcm-speaker'];
+      const devices = [
+        { name: 'default', label: 'Default output', more: false },
+        { name: 'pulse:alsa_output.hdmi', label: 'HDMI / DisplayPort', more: false, server: true },
+        { name: 'sysdefault:CARD=Headphones', label: 'bcm2835 Headphones', more: false },
+      ];
+      await p.route('**/pcm-speaker/devices*', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify({ devices, server: { reachable: true } }) }));
+      try {
+        await edit(p, 'dialogs-pcm-speaker');
+        // Each visible row's heading: the text of the last heading above it, read in the page.
+        const sections = await p.evaluate(`(() => {
+          const out = {}; let heading = '';
+          $('#dialog-form .form-row').each(function () {
+            if ($(this).hasClass('dashscope-tts-heading')) { heading = $(this).text().trim(); out[heading] = []; return; }
+            const label = $(this).children('label').first().text().trim();
+            if (heading && label && $(this).is(':visible')) out[heading].push(label);
+          });
+          return out;
+        })()`) as Record<string, string[]>;
+        assert.deepEqual(Object.keys(sections), [texts.heading.output, texts.heading.announcements, texts.heading.queue]);
+        assert.deepEqual(sections[texts.heading.announcements], [texts.label.chime, texts.label.leadIn, texts.label.keepOpen]);
+        assert.ok((sections[texts.heading.output] ?? []).includes(texts.label.device), JSON.stringify(sections));
+        assert.ok((sections[texts.heading.queue] ?? []).includes(texts.label.queue), JSON.stringify(sections));
+        const choice = p.locator('#pcm-speaker-device-choice');
+        await until('the stubbed devices', 5000, async () => (await choice.locator('option[value="pulse:alsa_output.hdmi"]').count()) === 1);
+        const group = await choice.locator('option[value="pulse:alsa_output.hdmi"]').evaluate((o) => (o.parentElement as unknown as { tagName: string; label: string }).label);
+        assert.equal(group, texts.devices.serverGroup);
+        await cancel(p);
+      } finally {
+        await p.unroute('**/pcm-speaker/devices*');
+      }
+    });
+
     it(`${locale}: imported nodes whose service node is missing get the only one there is, or a new one`, async () => {
       const p = pages[locale] as Page;
       // Loaded from the server, a dangling reference is left as it is.

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHIME_NAMES, ChimeLibrary } from '../../src/audio/chime';
 import { DashScopeSimulator } from '../simulator';
 import { expectedAudio } from '../simulator/audio';
 import { requireSystem } from '../support/system-deps';
@@ -139,6 +140,34 @@ describe('end to end: example flows in a real Node-RED, audio captured from ALSA
     });
     assert.equal(captured.length, expected.length);
     assert.ok(captured.equals(expected), 'captured bytes differ from the service audio');
+  });
+
+  it('the doorbell example (a built-in chime, a msg.ttl): a press is announced after its ding-dong, gap-free', async () => {
+    const flows = withSimulator(example('pcm speaker Raspberry Pi doorbell announcement.json'), sim.baseUrl);
+    const speaker = speakerOf(flows, 'cosyvoice-stream');
+    const tts = nodeOfType(flows, 'cosyvoice-stream');
+    const rules = nodeOfType(flows, 'change').rules as { p: string; to: string }[];
+    const text = rules.find((r) => r.p === 'payload')?.to as string;
+    assert.ok(rules.some((r) => r.p === 'ttl' && Number(r.to) > 0), 'the example sets msg.ttl');
+    assert.ok((CHIME_NAMES as readonly string[]).includes(speaker.chime as string), `the example's chime "${String(speaker.chime)}" is a built-in one`);
+    const done = flows.find((n) => n.type === 'debug' && ((speaker.wires as string[][])[0] ?? []).includes(n.id)) as FlowNode;
+    await red.deploy(flows);
+    await until('the speaker to be ready', 10_000, () => red.lastStatus(speaker.id) === 'ready · speaker');
+    const debugBefore = red.debug.length;
+    await red.inject(nodeOfType(flows, 'inject').id);
+    const finished = await until('the announcement to be heard', 15_000, () => red.debug.slice(debugBefore).find((d) => d.id === done.id));
+    const report = JSON.parse(finished.msg) as { chimeMs?: number; interrupted: boolean };
+    const chime = new ChimeLibrary().load(speaker.chime as string).pcmFor({ sampleRate: tts.sampleRate as number, channels: 1, bitDepth: 16 });
+    assert.equal(report.interrupted, false);
+    assert.equal(report.chimeMs, Math.round((chime.length / 2 / 24000) * 1000));
+    await red.deploy([]);
+    const expected = Buffer.concat([chime, expectedAudio({ text, voice: tts.voice as string, sampleRate: 24000 })]);
+    const captured = await until('the capture', 5_000, () => {
+      const bytes = readCapture(capture);
+      return bytes.length >= expected.length && bytes;
+    });
+    assert.equal(captured.length, expected.length);
+    assert.ok(captured.equals(expected), 'captured bytes are not the chime, then the speech');
   });
 
   it('no usable default ALSA device: Node-RED keeps running and the node says what is wrong', async () => {
