@@ -105,7 +105,10 @@ export interface Chunk<Meta> {
   first: () => { meta: Meta; options?: UtteranceOptions };
 }
 
-const EXPIRED: UtteranceOutcome = { interrupted: false, durationMs: 0, expired: true };
+/** Dropped unplayed at `now`, its msg.ttl passed. */
+function expiredAt(now: number): UtteranceOutcome {
+  return { interrupted: false, durationMs: 0, expiredAt: now };
+}
 
 /**
  * Plays utterances one after another on one device, gap-free.
@@ -250,7 +253,7 @@ export class PcmPlayer<Meta> {
         if (pcm.length > 0) pcm = this.startAudio(u, pcm, chunk.audio);
         if (u.expiresBy(u.arrivedAt)) {
           this.drop(id, chunk.end);
-          this.report(u, EXPIRED);
+          this.report(u, expiredAt(u.arrivedAt));
           return;
         }
         if (pcm.length > 0) {
@@ -623,7 +626,7 @@ export class PcmPlayer<Meta> {
     const i = this.queue.indexOf(u);
     if (i >= 0) this.queue.splice(i, 1);
     if (!u.ended) this.drop(u.id, false);
-    this.report(u, EXPIRED);
+    this.report(u, expiredAt(this.now()));
   }
 
   /** The device failed: the utterances it held, and the one being written, are reported with the error. */

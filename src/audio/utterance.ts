@@ -24,6 +24,8 @@ export interface UtteranceReport<Meta> {
   error?: Error;
   /** Dropped unplayed: it could not start before its `expiresAt` (msg.ttl). Then durationMs is 0. */
   expired?: true;
+  /** With `expired`: how many ms past its `expiresAt` it was dropped. */
+  lateMs?: number;
   /** Playing time of the chime in front of it (part of durationMs), when it had one. */
   chimeMs?: number;
 }
@@ -32,7 +34,8 @@ export interface UtteranceOutcome {
   interrupted: boolean;
   durationMs: number;
   error?: Error;
-  expired?: true;
+  /** Dropped unplayed at this clock time, past its `expiresAt`. */
+  expiredAt?: number;
 }
 
 /** One utterance inside the player: its audio not yet written, and where its written audio sits in time. */
@@ -172,8 +175,8 @@ export class Utterance<Meta> {
       format: this.format,
       backend: this.backend,
       ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.expired ? { expired: true as const } : {}),
-      ...(this.chimeMs !== undefined && !outcome.expired ? { chimeMs: Math.round(this.chimeMs) } : {}),
+      ...(outcome.expiredAt !== undefined ? { expired: true as const, lateMs: Math.max(0, Math.round(outcome.expiredAt - (this.expiresAt ?? outcome.expiredAt))) } : {}),
+      ...(this.chimeMs !== undefined && outcome.expiredAt === undefined ? { chimeMs: Math.round(this.chimeMs) } : {}),
     };
   }
 }

@@ -7,6 +7,7 @@ import { buildSync } from 'esbuild';
 import { CHIME_CACHE_BYTES, CHIME_NAMES, CHIMES_DIR, ChimeLibrary, MAX_CHIME_FILE_BYTES, MAX_CHIME_PCM_BYTES, MAX_CHIME_SECONDS } from '../../src/audio/chime';
 import { AudioInputError, type BitDepth, type PcmFormat } from '../../src/audio/pcm-format';
 import { wavHeader } from '../../src/audio/resample';
+import { wavFileHeader } from '../support/voice-samples';
 
 const ROOT = join(__dirname, '..', '..');
 const SCRIPT = join(ROOT, 'scripts', 'make-chimes.mjs');
@@ -32,21 +33,7 @@ function wavFile(sampleRate: number, bitDepth: number, frames: readonly (readonl
       at += width;
     }
   }
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8, 'latin1');
-  h.write('fmt ', 12, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(formatTag, 20);
-  h.writeUInt16LE(channels, 22);
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * channels * width, 28);
-  h.writeUInt16LE(channels * width, 32);
-  h.writeUInt16LE(bitDepth, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return Buffer.concat([wavFileHeader({ sampleRate, channels, bitsPerSample: bitDepth, formatTag }, data.length), data]);
 }
 
 function failure(fn: () => unknown): AudioInputError {

@@ -408,8 +408,8 @@ describe('PCM player: announcements (issue 21)', () => {
       h.push('first', audio(100, 3)); // streaming: 'old' would wait behind it
       h.push('old', audio(100, 1), { options: () => ({ expiresAt: 4999, chime: fakeChime(100) }) });
       assert.deepEqual(
-        h.reports.map((r) => ({ id: r.id, expired: r.expired, interrupted: r.interrupted, durationMs: r.durationMs, chimeMs: r.chimeMs, at: r.at })),
-        [{ id: 'old', expired: true, interrupted: false, durationMs: 0, chimeMs: undefined, at: 5000 }],
+        h.reports.map((r) => ({ id: r.id, expired: r.expired, lateMs: r.lateMs, interrupted: r.interrupted, durationMs: r.durationMs, chimeMs: r.chimeMs, at: r.at })),
+        [{ id: 'old', expired: true, lateMs: 1, interrupted: false, durationMs: 0, chimeMs: undefined, at: 5000 }],
       );
       h.push('old', audio(100, 1));
       h.push('old', Buffer.alloc(0), { end: true });
@@ -428,9 +428,9 @@ describe('PCM player: announcements (issue 21)', () => {
       h.push('c', audio(200, 3), { end: true });
       await clock.tickAsync(0);
       assert.deepEqual(
-        h.reports.map((r) => [r.id, r.expired, r.at]),
-        [['b', true, 0]],
-        'a plays until 1000: b could not start by 500',
+        h.reports.map((r) => [r.id, r.expired, r.lateMs, r.at]),
+        [['b', true, 0, 0]],
+        'a plays until 1000: b could not start by 500 (dropped before its expiry: not late)',
       );
       await clock.tickAsync(1200);
       assert.deepEqual(tagRuns(h.written()), [1, 3]);

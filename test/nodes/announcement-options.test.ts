@@ -49,12 +49,12 @@ describe('pcm-speaker announcement options', () => {
   it('a file of the chime folder plays, named relative to it or by its full path, or through a symlink that stays inside', () => {
     const { a, failures, details } = announcements();
     for (const spec of ['door.wav', 'alarms/fire.wav', join(folder, 'door.wav'), './door.wav', 'link-in.wav']) {
-      const chime = a.options('u', { chime: spec }, undefined).chime;
+      const chime = a.options({ chime: spec }, undefined).chime;
       assert.ok(chime, `${spec} gave no chime: ${failures.map((f) => f.message).join(' | ')} ${details.join(' | ')}`);
       assert.equal(chime.name, spec, 'named as the message named it');
       assert.equal(chime.durationMs, 100);
     }
-    assert.equal(a.options('u', { chime: 'alarms/fire.wav' }, undefined).chime?.pcmFor({ sampleRate: 24000, channels: 1, bitDepth: 16 }).readInt16LE(1200 * 2), 8000, 'the file it names');
+    assert.equal(a.options({ chime: 'alarms/fire.wav' }, undefined).chime?.pcmFor({ sampleRate: 24000, channels: 1, bitDepth: 16 }).readInt16LE(1200 * 2), 8000, 'the file it names');
     assert.deepEqual(failures, []);
     assert.deepEqual(details, []);
   });
@@ -62,7 +62,7 @@ describe('pcm-speaker announcement options', () => {
   it('a readable WAV outside the folder, by path, by "..", or through a symlink out of it, is refused: the one error, the reason only in the debug log', () => {
     const { a, failures, details } = announcements();
     const specs = [outside, relative(folder, outside), `alarms/../../${relative(tmp, outside)}`, 'link-out.wav', join(folder, 'link-out.wav')];
-    for (const spec of specs) assert.equal(a.options('u', { chime: spec }, undefined).chime, undefined, `${spec} gave a chime`);
+    for (const spec of specs) assert.equal(a.options({ chime: spec }, undefined).chime, undefined, `${spec} gave a chime`);
     assert.deepEqual(codesAndMessages(failures), specs.map(() => ['ChimeUnavailable', CHIME_FILE_REFUSED]));
     assert.equal(details.length, specs.length);
     assert.ok(details.every((d) => d.startsWith('chime file refused: ') && d.includes('outside the chime folder')), details.join('\n'));
@@ -71,7 +71,7 @@ describe('pcm-speaker announcement options', () => {
   it('every file msg.chime names that cannot be played gets the same error; the reasons go to the debug log only', () => {
     const { a, failures, details } = announcements();
     const specs = ['missing.wav', './alarms', 'notes.txt', join(folder, 'missing.wav')];
-    for (const spec of specs) assert.equal(a.options('u', { chime: spec }, undefined).chime, undefined, `${spec} gave a chime`);
+    for (const spec of specs) assert.equal(a.options({ chime: spec }, undefined).chime, undefined, `${spec} gave a chime`);
     assert.deepEqual(codesAndMessages(failures), specs.map(() => ['ChimeUnavailable', CHIME_FILE_REFUSED]));
     // The log tells them apart (not found, a directory, not a WAV), and never the file's contents.
     assert.equal(new Set(details.map((d) => d.replace(/"[^"]*"/g, '"…"'))).size, 3, details.join('\n'));
@@ -80,13 +80,13 @@ describe('pcm-speaker announcement options', () => {
 
   it('without pcmSpeakerChimeFolder every file msg.chime names is refused, also one that would play from the node', () => {
     const { a, failures, details } = announcements('', null);
-    for (const spec of [outside, 'door.wav', join(folder, 'door.wav')]) assert.equal(a.options('u', { chime: spec }, undefined).chime, undefined);
+    for (const spec of [outside, 'door.wav', join(folder, 'door.wav')]) assert.equal(a.options({ chime: spec }, undefined).chime, undefined);
     assert.deepEqual(codesAndMessages(failures), Array.from({ length: 3 }, () => ['ChimeUnavailable', CHIME_FILE_REFUSED]));
     assert.ok(details.every((d) => /pcmSpeakerChimeFolder is not set/.test(d)), details.join('\n'));
     // The node's own Chime is the flow author's: any path.
     const own = announcements(outside, null);
     assert.equal(own.a.check(), undefined);
-    assert.equal(own.a.options('u', {}, undefined).chime?.name, outside);
+    assert.equal(own.a.options({}, undefined).chime?.name, outside);
     assert.deepEqual(own.failures, []);
   });
 
@@ -98,23 +98,23 @@ describe('pcm-speaker announcement options', () => {
   it("the node's own chime, set by the flow's author, is reported with its reason; a name from a message too", () => {
     const own = announcements(join(tmp, 'missing.wav'));
     assert.match(own.a.check()?.message ?? '', /missing\.wav/);
-    own.a.options('u', {}, undefined);
+    own.a.options({}, undefined);
     assert.notEqual(own.failures[0]?.message, CHIME_FILE_REFUSED);
     assert.match(own.failures[0]?.message ?? '', /missing\.wav/);
 
     // A name touches no disk: its error may say there is no such chime.
     const named = announcements();
-    named.a.options('u', { chime: 'gong' }, undefined);
+    named.a.options({ chime: 'gong' }, undefined);
     assert.match(named.failures[0]?.message ?? '', /gong.*ding-dong/s);
     assert.deepEqual(named.details, []);
   });
 
   it('msg.chime false silences the node chime; a built-in name gives that chime; msg.ttl counts from now without msg.audio.requestedAt', () => {
     const { a, failures } = announcements('ding');
-    assert.equal(a.options('u1', {}, undefined).chime?.name, 'ding');
-    assert.equal(a.options('u2', { chime: false }, undefined).chime, undefined);
-    assert.equal(a.options('u3', { chime: 'alert' }, undefined).chime?.name, 'alert');
-    assert.equal(a.options('u4', { ttl: 2 }, undefined).expiresAt, 1000 + 2000);
+    assert.equal(a.options({}, undefined).chime?.name, 'ding');
+    assert.equal(a.options({ chime: false }, undefined).chime, undefined);
+    assert.equal(a.options({ chime: 'alert' }, undefined).chime?.name, 'alert');
+    assert.equal(a.options({ ttl: 2 }, undefined).expiresAt, 1000 + 2000);
     assert.deepEqual(failures, []);
   });
 

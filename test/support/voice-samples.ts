@@ -9,30 +9,35 @@ export interface WavSpec {
   formatTag?: number;
 }
 
-/** A WAV file as a recorder writes it: a 44-byte header with the real sizes, then a quiet tone. */
-export function wavSample(spec: WavSpec = {}): Buffer {
-  const rate = spec.sampleRate ?? 24000;
-  const channels = spec.channels ?? 1;
-  const bits = spec.bitsPerSample ?? 16;
-  const blockAlign = channels * (bits / 8);
-  const dataBytes = Math.round((spec.seconds ?? 12) * rate) * blockAlign;
+/** The 44-byte header of a WAV file with `dataBytes` of samples, the real sizes in it, as a recorder writes it. */
+export function wavFileHeader(format: { sampleRate: number; channels: number; bitsPerSample: number; formatTag?: number }, dataBytes: number): Buffer {
+  const blockAlign = format.channels * Math.ceil(format.bitsPerSample / 8);
   const h = Buffer.alloc(44);
   h.write('RIFF', 0, 'ascii');
   h.writeUInt32LE(36 + dataBytes, 4);
   h.write('WAVE', 8, 'ascii');
   h.write('fmt ', 12, 'ascii');
   h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(spec.formatTag ?? 1, 20);
-  h.writeUInt16LE(channels, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * blockAlign, 28);
+  h.writeUInt16LE(format.formatTag ?? 1, 20);
+  h.writeUInt16LE(format.channels, 22);
+  h.writeUInt32LE(format.sampleRate, 24);
+  h.writeUInt32LE(format.sampleRate * blockAlign, 28);
   h.writeUInt16LE(blockAlign, 32);
-  h.writeUInt16LE(bits, 34);
+  h.writeUInt16LE(format.bitsPerSample, 34);
   h.write('data', 36, 'ascii');
   h.writeUInt32LE(dataBytes, 40);
+  return h;
+}
+
+/** A WAV file as a recorder writes it: a 44-byte header with the real sizes, then a quiet tone. */
+export function wavSample(spec: WavSpec = {}): Buffer {
+  const rate = spec.sampleRate ?? 24000;
+  const channels = spec.channels ?? 1;
+  const bits = spec.bitsPerSample ?? 16;
+  const dataBytes = Math.round((spec.seconds ?? 12) * rate) * channels * (bits / 8);
   const data = Buffer.alloc(dataBytes);
   if (bits === 16) for (let i = 0; i + 1 < dataBytes; i += 2) data.writeInt16LE(Math.round(800 * Math.sin(i / 20)), i);
-  return Buffer.concat([h, data]);
+  return Buffer.concat([wavFileHeader({ sampleRate: rate, channels, bitsPerSample: bits, formatTag: spec.formatTag }, dataBytes), data]);
 }
 
 /** Starts like an MP3 (ID3 tag, then a frame header); the service, not the client, decodes it. */

@@ -5,9 +5,6 @@ import { AudioInputError } from '../../audio/pcm-format';
 import { monotonicNow, type Now } from '../../audio/playback-clock';
 import type { Message } from '../shared/message-base';
 
-/** Utterances whose expiry is remembered for the log line that reports it (their reports normally come much sooner). */
-const EXPIRIES_KEPT = 256;
-
 export interface AnnouncementHooks {
   /** The chime could not be loaded: the utterance plays without it (an alert is never silenced by its chime). */
   chimeFailed(err: Error, msg: Message): void;
@@ -42,9 +39,6 @@ export function chimeFolderOf(settings: Record<string, unknown>): string | undef
  * utterance. A chime that cannot be loaded does not: it is reported and left out.
  */
 export class Announcements {
-  /** Expiry (player clock) by utterance id, for those that have a ttl: how late an expired one was. */
-  private readonly expiries = new Map<string, number>();
-
   constructor(
     private readonly library: ChimeLibrary,
     /** The node's chime ('' none): a built-in name or any absolute path (the flow's author chose it). */
@@ -67,7 +61,7 @@ export class Announcements {
   }
 
   /** `audio`: msg.audio as readAudioMessage read it (the audio message contract is read in one place). */
-  options(id: string, msg: Message, audio: unknown): UtteranceOptions {
+  options(msg: Message, audio: unknown): UtteranceOptions {
     // The refusals first: a refused utterance has no chime to complain about.
     const volumePercent = speakerVolumeOf(msg.speakerVolume);
     const ttlMs = ttlMsOf(msg.ttl);
@@ -76,25 +70,10 @@ export class Announcements {
     const options: UtteranceOptions = {};
     if (volumePercent !== undefined) options.volumePercent = volumePercent;
     if (requestedAt !== undefined) options.requestedAt = requestedAt;
-    if (ttlMs !== undefined) {
-      options.expiresAt = (requestedAt ?? now) + ttlMs;
-      this.remember(id, options.expiresAt);
-    }
+    if (ttlMs !== undefined) options.expiresAt = (requestedAt ?? now) + ttlMs;
     const chime = this.chimeOf(msg);
     if (chime) options.chime = chime;
     return options;
-  }
-
-  /** How many ms past its expiry utterance `id` was reported expired (and forgets it). */
-  lateBy(id: string): number | undefined {
-    const at = this.expiries.get(id);
-    this.expiries.delete(id);
-    return at === undefined ? undefined : Math.max(0, Math.round(this.now() - at));
-  }
-
-  /** Its report came: nothing more is asked about it. */
-  forget(id: string): void {
-    this.expiries.delete(id);
   }
 
   private chimeOf(msg: Message): Chime | undefined {
@@ -130,9 +109,4 @@ export class Announcements {
     return new AudioInputError('ChimeUnavailable', CHIME_FILE_REFUSED);
   }
 
-  private remember(id: string, expiresAt: number): void {
-    this.expiries.set(id, expiresAt);
-    // An utterance refused after its options were read is never reported: the oldest are let go.
-    if (this.expiries.size > EXPIRIES_KEPT) this.expiries.delete(this.expiries.keys().next().value as string);
-  }
 }

@@ -148,11 +148,9 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
         finished: (report: UtteranceReport<Message>) => {
           if (report.expired) {
             // Intended behaviour (msg.ttl), not a fault: a log line, and the report on output 1.
-            const late = announcements.lateBy(report.id);
-            calls.log(`utterance ${report.id} expired: not played, ${late ?? 0} ms past its ttl`);
-          } else {
-            announcements.forget(report.id);
-            if (!report.interrupted && !report.error) problem = undefined;
+            calls.log(`utterance ${report.id} expired: not played, ${report.lateMs ?? 0} ms past its ttl`);
+          } else if (!report.interrupted && !report.error) {
+            problem = undefined;
           }
           // A catch node hears of the failure with the utterance's own properties (topic...).
           if (report.error) calls.error(report.error, report.meta);
@@ -221,7 +219,7 @@ export = function registerPcmSpeaker(RED: NodeAPI): void {
           partial: audio.partial,
           priority: msg.priority === true,
           // One closure per chunk, called on an utterance's first chunk only.
-          first: () => ({ meta: baseMessage(msg, CONTROL_KEYS), options: announcements.options(route.id, msg, audio.audio) }),
+          first: () => ({ meta: baseMessage(msg, CONTROL_KEYS), options: announcements.options(msg, audio.audio) }),
         });
       } catch (err) {
         problem = (err as Error).message;
